@@ -1,0 +1,64 @@
+import type { ApplicationFunction, Probot } from "probot";
+import type { Deps } from "./pipeline/context.js";
+import { handleComment, type CommentEvent } from "./pipeline/commands.js";
+import { scanPush, type PushJob } from "./pipeline/push.js";
+import { runRotation, type RotateJob } from "./pipeline/rotate.js";
+import type { JobHandler } from "./jobs/queue.js";
+
+/**
+ * The webhook handlers. They only verify (Probot checks the signature), record and queue: the
+ * work happens in jobs, so GitHub gets its answer at once and a redelivery does nothing twice.
+ */
+export function keyfenceApp(deps: Omit<Deps, "github">): ApplicationFunction {
+  return (app: Probot) => {
+    app.on("push", async (context) => {
+      const p = context.payload;
+      if (!p.installation || p.deleted) return;
+      const job: PushJob = {
+        installationId: p.installation.id,
+        repo: { owner: p.repository.owner?.login ?? "", repo: p.repository.name, htmlUrl: p.repository.html_url },
+        push: {
+          ref: p.ref,
+          before: p.before,
+          after: p.after,
+          deleted: p.deleted,
+          forced: p.forced,
+          commits: p.commits.map((c) => ({ id: c.id, distinct: c.distinct })),
+          pusher: { name: p.pusher.name },
+          sender: { login: p.sender?.login },
+        },
+      };
+      await accept(deps, context.id, "push", job);
+    });
+
+    app.on("issue_comment.created", async (context) => {
+      const p = context.payload;
+      const user = p.comment.user;
+      if (!p.installation || !user || user.type === "Bot") return;
+      const ev: CommentEvent = {
+        installationId: p.installation.id,
+        repo: { owner: p.repository.owner?.login ?? "", repo: p.repository.name },
+        issueNumber: p.issue.number,
+        commentId: p.comment.id,
+        body: p.comment.body ?? "",
+        author: user.login,
+        authorType: user.type ?? "User",
+      };
+      await accept(deps, context.id, "comment", ev);
+    });
+  };
+}
+
+async function accept(deps: Omit<Deps, "github">, deliveryId: string, type: string, job: unknown): Promise<void> {
+  const queued = await deps.queue.enqueue(type, job, { dedupeKey: `delivery:${deliveryId}` });
+  await deps.store.recordDelivery(deliveryId, type);
+  deps.log.info({ delivery: deliveryId, type, queued }, queued ? "webhook queued" : "webhook already handled");
+}
+
+export function jobHandlers(deps: Deps): Record<string, JobHandler> {
+  return {
+    push: (job: PushJob) => scanPush(deps, job),
+    comment: async (ev: CommentEvent) => handleComment(deps, await deps.github(ev.installationId), ev),
+    rotate: (job: RotateJob) => runRotation(deps, job),
+  };
+}

@@ -1,0 +1,152 @@
+import { createHash } from "node:crypto";
+import { NotPermittedError } from "../aws/gateway.js";
+import { redactKeyId } from "../detect/index.js";
+import { ISSUE_LABEL, keyMarker, leakIssueBody, leakIssueTitle, type LeakReport } from "../github/issue-text.js";
+import { comment, ensureLabel, findIssueByMarker, openIssue } from "../github/issues.js";
+import { code } from "../github/markdown.js";
+import { fullName, type Octokit, type RepoRef } from "../github/types.js";
+import type { CommitFinding } from "../sources/push.js";
+import type { Deps } from "./context.js";
+
+export interface RepoInfo extends RepoRef {
+  htmlUrl: string;
+}
+
+/** Only a hash of a secret is ever kept. */
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex");
+}
+
+const initialState = { "live-candidate": "found", temporary: "temporary", example: "example" } as const;
+
+/** Everything that follows a push in which credentials were found: record, contain, tell. */
+export async function handleFindings(deps: Deps, octokit: Octokit, repo: RepoInfo, findings: CommitFinding[]): Promise<void> {
+  const byKey = new Map<string, CommitFinding[]>();
+  for (const f of findings) byKey.set(f.keyId, [...(byKey.get(f.keyId) ?? []), f]);
+
+  for (const [keyId, places] of byKey) {
+    const secret = places.find((p) => p.secret)?.secret;
+    const kind = places[0].kind;
+    await deps.store.upsertKey({ keyId, kind, secretHash: secret ? hashSecret(secret) : null, state: initialState[kind] });
+    const fresh: CommitFinding[] = [];
+    for (const p of places) {
+      const isNew = await deps.store.addFinding({
+        keyId,
+        repo: fullName(repo),
+        commitSha: p.commitSha,
+        path: p.path,
+        line: p.line,
+        kind: p.kind,
+        secretHash: p.secret ? hashSecret(p.secret) : null,
+      });
+      if (isNew) fresh.push(p);
+    }
+    deps.log.info({ key: redactKeyId(keyId), kind, repo: fullName(repo), places: places.length }, "credential found");
+    await contain(deps, keyId);
+    await tell(deps, octokit, repo, keyId, fresh);
+  }
+}
+
+/** Resolves the owner and deactivates the key, once, whichever worker gets there first. */
+export async function contain(deps: Deps, keyId: string): Promise<void> {
+  const { store, aws } = deps;
+  const key = await store.key(keyId);
+  if (!key || key.kind === "example") return;
+  if (!(await store.claimKey(keyId, ["found", "temporary"], "resolving"))) return;
+  const done = (state: string, patch: Record<string, string | null> = {}) =>
+    store.updateKey(keyId, { state, claimed_until: null, ...patch });
+
+  try {
+    const accountId = await aws.accountOf(keyId);
+    await store.updateKey(keyId, { account_id: accountId });
+    if (key.kind === "temporary") {
+      return await done("temporary", { note: "temporary credentials cannot be deactivated; they expire" });
+    }
+    if (!aws.mayActIn(accountId)) {
+      await store.logAction({ keyId, action: "not-permitted", detail: `account ${accountId} is not one keyfence may act in` });
+      return await done("foreign", { note: `account ${accountId} is not one keyfence is configured to act in` });
+    }
+    const use = await aws.lastUsed(accountId, keyId);
+    await store.updateKey(keyId, {
+      user_name: use.userName,
+      last_used: use.date ? JSON.stringify({ date: use.date.toISOString(), serviceName: use.serviceName, region: use.region }) : null,
+    });
+    if (!key.contained_at) {
+      await aws.deactivate(accountId, use.userName, keyId);
+      const at = new Date();
+      await store.updateKey(keyId, { contained_at: at.toISOString() });
+      await store.logAction({ keyId, action: "deactivated", detail: "set the key to Inactive (iam:UpdateAccessKey)" });
+      deps.log.info({ key: redactKeyId(keyId), account: accountId }, "key deactivated");
+    }
+    await aws.revokeSessions(accountId, use.userName, new Date());
+    await store.logAction({
+      keyId,
+      action: "sessions-revoked",
+      detail: "denied every session issued with it before now (inline policy keyfence-revoke-older-sessions)",
+    });
+    await done("contained");
+  } catch (err) {
+    if (err instanceof NotPermittedError) {
+      await store.logAction({ keyId, action: "not-permitted", detail: err.message });
+      return done("foreign", { note: err.message });
+    }
+    await done(key.kind === "temporary" ? "temporary" : "found");
+    throw err;
+  }
+}
+
+/** Opens the key's issue in this repository, or adds the new places to the one already open. */
+async function tell(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, fresh: CommitFinding[]): Promise<void> {
+  const name = fullName(repo);
+  const existing = await deps.store.issueFor(name, keyId);
+  if (existing && existing.number > 0) {
+    if (fresh.length === 0) return;
+    const lines = fresh.map((f) => `- ${code(f.path)}, line ${f.line}, in commit [${f.commitSha.slice(0, 7)}](${commitUrl(repo, f)})`);
+    await comment(octokit, repo, existing.number, [`${code(redactKeyId(keyId))} was pushed again:`, "", ...lines].join("\n"));
+    return;
+  }
+  if (!(await deps.store.claimIssue(name, keyId))) {
+    throw new Error("another worker is opening this issue; retrying");
+  }
+  const report = await leakReport(deps, repo, keyId);
+  const number =
+    (await findIssueByMarker(octokit, repo, report.marker)) ??
+    (await (async () => {
+      await ensureLabel(octokit, repo, ISSUE_LABEL);
+      return openIssue(octokit, repo, { title: leakIssueTitle(report), body: leakIssueBody(report), labels: [ISSUE_LABEL] });
+    })());
+  await deps.store.recordIssue(name, keyId, number);
+  await deps.store.logAction({ keyId, repo: name, action: "issue-opened", detail: `opened issue #${number}` });
+  deps.log.info({ key: redactKeyId(keyId), repo: name, issue: number }, "issue opened");
+}
+
+export async function leakReport(deps: Deps, repo: RepoInfo, keyId: string): Promise<LeakReport> {
+  const key = (await deps.store.key(keyId))!;
+  const findings = await deps.store.findingsOf(keyId, fullName(repo));
+  const actions = await deps.store.actionsOf(keyId);
+  const lastUsed = key.last_used ? JSON.parse(key.last_used) : undefined;
+  const notDone: string[] = [];
+  if (key.state === "foreign" || key.state === "temporary") notDone.push(`deactivation: ${key.note ?? "not possible"}`);
+  return {
+    redactedKeyId: redactKeyId(keyId),
+    marker: keyMarker(keyId),
+    kind: key.kind as LeakReport["kind"],
+    locations: findings.map((f) => ({
+      commitSha: f.commit_sha,
+      path: f.path,
+      line: f.line,
+      url: commitUrl(repo, { commitSha: f.commit_sha }),
+    })),
+    accountId: key.account_id ?? undefined,
+    userName: key.user_name ?? undefined,
+    lastUsed: lastUsed ? { ...lastUsed, date: new Date(lastUsed.date) } : undefined,
+    done: actions
+      .filter((a) => a.action === "deactivated" || a.action === "sessions-revoked")
+      .map((a) => ({ what: a.detail ?? a.action, at: new Date(a.at) })),
+    notDone,
+  };
+}
+
+function commitUrl(repo: RepoInfo, f: { commitSha: string }): string {
+  return `${repo.htmlUrl}/commit/${f.commitSha}`;
+}

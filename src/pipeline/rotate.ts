@@ -1,0 +1,184 @@
+import { redactKeyId } from "../detect/index.js";
+import { errorName } from "../aws/gateway.js";
+import { closeIssue, comment } from "../github/issues.js";
+import { rotationDoneComment } from "../github/issue-text.js";
+import { code } from "../github/markdown.js";
+import { putActionsSecret } from "../github/secrets.js";
+import { fullName, type Octokit, type RepoRef } from "../github/types.js";
+import type { Deps } from "./context.js";
+
+export interface RotateJob {
+  installationId: number;
+  owner: string;
+  repo: string;
+  issueNumber: number;
+  keyId: string;
+  requestedBy: string;
+}
+
+export interface Destination {
+  kind: "actions-secret";
+  idName: string;
+  secretName: string;
+  environment?: string;
+}
+
+export const defaultDestinations: Destination[] = [
+  { kind: "actions-secret", idName: "AWS_ACCESS_KEY_ID", secretName: "AWS_SECRET_ACCESS_KEY" },
+];
+
+export function describeDestination(repo: RepoRef, d: Destination): string {
+  const where = d.environment ? `environment ${d.environment} of ${fullName(repo)}` : fullName(repo);
+  return `GitHub Actions secrets ${d.idName} and ${d.secretName} of ${where}`;
+}
+
+/** A failure that asking again will not fix: reported on the issue, the rotation left re-askable. */
+class RotationRefused extends Error {}
+
+/**
+ * The rotation as a persisted state machine: each step is recorded before the next begins, so a
+ * process killed anywhere resumes from the store. The new secret lives only in this function's
+ * memory until it is written to its destinations; if the process dies before that, the orphan key
+ * is found and deleted on resume and a fresh one created.
+ */
+export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
+  const { store, aws } = deps;
+  const repo: RepoRef = { owner: job.owner, repo: job.repo };
+  const octokit = await deps.github(job.installationId);
+  const key = await store.key(job.keyId);
+  const rot = await store.rotation(job.keyId);
+  if (!key || !rot || rot.step === "done" || rot.step === "failed") return;
+  const account = key.account_id;
+  const user = key.user_name;
+  const log = async (what: string) => {
+    deps.log.info({ key: redactKeyId(job.keyId), repo: fullName(repo), step: what }, "rotation step");
+    await store.logAction({ keyId: job.keyId, repo: fullName(repo), action: "rotation", detail: what, actor: job.requestedBy });
+  };
+
+  let newSecret: string | undefined;
+  let step = rot.step;
+  let newKeyId = rot.new_key_id;
+  const destinations = defaultDestinations;
+
+  try {
+    if (!account || !user) throw new RotationRefused("the key's owner is unknown, or keyfence may not act in its account");
+    while (step !== "done") {
+      switch (step) {
+        case "requested": {
+          const keys = await aws.listKeys(account, user);
+          if (keys.length >= 2 && keys.some((k) => k.keyId === job.keyId)) {
+            // No room for a new key: the leaked one goes first, it is compromised anyway.
+            await aws.deleteKey(account, user, job.keyId);
+            await log("deleted the leaked key first, the user already had two keys");
+          }
+          const before = (await aws.listKeys(account, user)).map((k) => k.keyId);
+          await store.setRotation(job.keyId, { step: "creating", keys_before: JSON.stringify(before) });
+          step = "creating";
+          break;
+        }
+        case "creating": {
+          const before: string[] = JSON.parse((await store.rotation(job.keyId))?.keys_before ?? "[]");
+          for (const k of await aws.listKeys(account, user)) {
+            if (k.keyId !== job.keyId && !before.includes(k.keyId)) {
+              await aws.deleteKey(account, user, k.keyId);
+              await log(`deleted ${redactKeyId(k.keyId)}, created by an interrupted attempt and never delivered`);
+            }
+          }
+          const created = await aws.createKey(account, user);
+          newSecret = created.secret;
+          newKeyId = created.keyId;
+          await store.setRotation(job.keyId, { step: "created", new_key_id: newKeyId });
+          await log(`created ${redactKeyId(newKeyId)} (iam:CreateAccessKey)`);
+          step = "created";
+          break;
+        }
+        case "created": {
+          if (!newSecret) {
+            // Resumed after a crash: the secret of the key created then is gone with that process.
+            await deleteIfPresent(deps, account, user, newKeyId!);
+            await log(`deleted ${redactKeyId(newKeyId!)}, its secret was lost before delivery`);
+            await store.setRotation(job.keyId, { step: "creating", new_key_id: null });
+            step = "creating";
+            break;
+          }
+          try {
+            for (const d of destinations) await deliver(octokit, repo, d, newKeyId!, newSecret);
+            if (!(await aws.keyWorks(newKeyId!, newSecret))) throw new RotationRefused("the new key did not authenticate in time");
+          } catch (err) {
+            await deleteIfPresent(deps, account, user, newKeyId!);
+            await store.setRotation(job.keyId, { step: "creating", new_key_id: null });
+            throw err;
+          }
+          newSecret = undefined;
+          await log(`wrote ${redactKeyId(newKeyId!)} to ${destinations.map((d) => describeDestination(repo, d)).join("; ")}, and it authenticates`);
+          await store.setRotation(job.keyId, { step: "verified" });
+          step = "verified";
+          break;
+        }
+        case "verified": {
+          await deleteIfPresent(deps, account, user, job.keyId);
+          await log(`deleted the leaked key ${redactKeyId(job.keyId)} (iam:DeleteAccessKey)`);
+          await store.setRotation(job.keyId, { step: "deleted" });
+          step = "deleted";
+          break;
+        }
+        case "deleted": {
+          const steps = (await store.actionsOf(job.keyId)).filter((a) => a.action === "rotation");
+          await comment(
+            octokit,
+            repo,
+            job.issueNumber,
+            rotationDoneComment({
+              oldRedacted: redactKeyId(job.keyId),
+              newRedacted: redactKeyId(newKeyId!),
+              destinations: destinations.map((d) => describeDestination(repo, d)),
+              steps: steps.map((s) => ({ what: s.detail ?? "", at: new Date(s.at) })),
+            }),
+          );
+          await closeIssue(octokit, repo, job.issueNumber);
+          await store.updateKey(job.keyId, { state: "rotated" });
+          await store.setRotation(job.keyId, { step: "done" });
+          deps.log.info({ key: redactKeyId(job.keyId), repo: fullName(repo), issue: job.issueNumber }, "rotation finished");
+          step = "done";
+          break;
+        }
+        default:
+          throw new Error(`unknown rotation step '${step}'`);
+      }
+    }
+  } catch (err) {
+    if (err instanceof RotationRefused || !isRetryable(err)) {
+      const why = err instanceof Error ? err.message : String(err);
+      await store.setRotation(job.keyId, { step: "failed", error: why });
+      await log(`failed: ${why}`);
+      await comment(octokit, repo, job.issueNumber, `Rotation of ${code(redactKeyId(job.keyId))} stopped: ${code(why)}. Nothing secret was exposed. Fix the cause and comment \`/rotate\` again.`);
+      return;
+    }
+    throw err;
+  }
+}
+
+async function deliver(octokit: Octokit, repo: RepoRef, d: Destination, keyId: string, secret: string): Promise<void> {
+  await putActionsSecret(octokit, repo, d.idName, keyId, d.environment);
+  await putActionsSecret(octokit, repo, d.secretName, secret, d.environment);
+}
+
+async function deleteIfPresent(deps: Deps, account: string, user: string, keyId: string): Promise<void> {
+  try {
+    await deps.aws.deleteKey(account, user, keyId);
+  } catch (err) {
+    if (errorName(err) !== "NoSuchEntity" && errorName(err) !== "NoSuchEntityException") throw err;
+  }
+}
+
+/** Throttling, 5xx and network failures are retried by the job queue; the rest is reported. */
+export function isRetryable(err: unknown): boolean {
+  const e = err as { status?: number; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: string; name?: string };
+  const name = errorName(err);
+  if (name === "LimitExceeded" || name === "LimitExceededException") return false;
+  if (e.$retryable) return true;
+  if (["Throttling", "ThrottlingException", "ServiceFailure", "RequestLimitExceeded"].includes(name)) return true;
+  const status = e.status ?? e.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429;
+  return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT"].includes(e.code ?? "") || e.name === "TimeoutError";
+}

@@ -1,0 +1,95 @@
+import { SqliteAdapter, type ColumnDefinitionBuilder, type Kysely, type Migration } from "kysely";
+
+// Versioned migrations, shared by SQLite and PostgreSQL. Never edit one that has shipped: add the next.
+export const migrations: Record<string, Migration> = {
+  "0001_initial": {
+    async up(db: Kysely<any>) {
+      const id = serialId(db);
+      await db.schema
+        .createTable("deliveries")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("event", "text", (c) => c.notNull())
+        .addColumn("received_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("findings")
+        .addColumn("id", "integer", id)
+        .addColumn("key_id", "text", (c) => c.notNull())
+        .addColumn("repo", "text", (c) => c.notNull())
+        .addColumn("commit_sha", "text", (c) => c.notNull())
+        .addColumn("path", "text", (c) => c.notNull())
+        .addColumn("line", "integer", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("secret_hash", "text")
+        .addColumn("found_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("findings_place", ["key_id", "repo", "commit_sha", "path", "line"])
+        .execute();
+      await db.schema
+        .createTable("keys")
+        .addColumn("key_id", "text", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("account_id", "text")
+        .addColumn("user_name", "text")
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("note", "text")
+        .addColumn("last_used", "text")
+        .addColumn("secret_hash", "text")
+        .addColumn("first_seen_at", "text", (c) => c.notNull())
+        .addColumn("contained_at", "text")
+        .addColumn("claimed_until", "bigint")
+        .execute();
+      await db.schema
+        .createTable("issues")
+        .addColumn("repo", "text", (c) => c.notNull())
+        .addColumn("key_id", "text", (c) => c.notNull())
+        .addColumn("number", "integer", (c) => c.notNull())
+        .addColumn("opened_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("issues_pk", ["repo", "key_id"])
+        .execute();
+      await db.schema
+        .createTable("actions")
+        .addColumn("id", "integer", id)
+        .addColumn("key_id", "text")
+        .addColumn("repo", "text")
+        .addColumn("action", "text", (c) => c.notNull())
+        .addColumn("detail", "text")
+        .addColumn("actor", "text")
+        .addColumn("at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("rotations")
+        .addColumn("key_id", "text", (c) => c.primaryKey())
+        .addColumn("repo", "text", (c) => c.notNull())
+        .addColumn("issue_number", "integer", (c) => c.notNull())
+        .addColumn("requested_by", "text", (c) => c.notNull())
+        .addColumn("step", "text", (c) => c.notNull())
+        .addColumn("new_key_id", "text")
+        .addColumn("keys_before", "text")
+        .addColumn("error", "text")
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("jobs")
+        .addColumn("id", "integer", id)
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull())
+        .addColumn("dedupe_key", "text", (c) => c.unique())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("run_at", "bigint", (c) => c.notNull())
+        .addColumn("locked_until", "bigint")
+        .addColumn("last_error", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("jobs_ready").on("jobs").columns(["state", "run_at"]).execute();
+      await db.schema.createIndex("findings_repo_key").on("findings").columns(["repo", "key_id"]).execute();
+    },
+  },
+};
+
+/** An auto-numbered primary key, spelled the way each engine wants it. */
+function serialId(db: Kysely<any>) {
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+  return (c: ColumnDefinitionBuilder) =>
+    sqlite ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity();
+}

@@ -1,0 +1,95 @@
+import type { Generated } from "kysely";
+
+/** Webhook deliveries already accepted: a redelivery of the same X-GitHub-Delivery does nothing. */
+export interface DeliveryTable {
+  id: string;
+  event: string;
+  received_at: string;
+}
+
+/** One row per place a key was seen. The secret itself is never stored: only its SHA-256. */
+export interface FindingTable {
+  id: Generated<number>;
+  key_id: string;
+  repo: string;
+  commit_sha: string;
+  path: string;
+  line: number;
+  kind: string;
+  secret_hash: string | null;
+  found_at: string;
+}
+
+/** A leaked key, once, whatever the number of places it was seen. */
+export interface KeyTable {
+  key_id: string;
+  kind: string;
+  account_id: string | null;
+  user_name: string | null;
+  /** found | contained | foreign | example | temporary | rotated */
+  state: string;
+  /** Why keyfence could not act, when it could not. */
+  note: string | null;
+  last_used: string | null;
+  secret_hash: string | null;
+  first_seen_at: string;
+  contained_at: string | null;
+  /** While a worker resolves and contains the key: the others leave it alone until then. */
+  claimed_until: number | null;
+}
+
+export interface IssueTable {
+  repo: string;
+  key_id: string;
+  number: number;
+  opened_at: string;
+}
+
+/** Audit trail: every action keyfence took or was asked to take. */
+export interface ActionTable {
+  id: Generated<number>;
+  key_id: string | null;
+  repo: string | null;
+  action: string;
+  detail: string | null;
+  actor: string | null;
+  at: string;
+}
+
+export interface RotationTable {
+  key_id: string;
+  repo: string;
+  issue_number: number;
+  requested_by: string;
+  /** requested | creating | created | delivered | verified | deleted | done | failed */
+  step: string;
+  new_key_id: string | null;
+  /** JSON list of the user's key IDs when the rotation started: any other key found later is ours. */
+  keys_before: string | null;
+  error: string | null;
+  updated_at: string;
+}
+
+export interface JobTable {
+  id: Generated<number>;
+  type: string;
+  payload: string;
+  dedupe_key: string | null;
+  /** queued | running | done | dead */
+  state: string;
+  attempts: number;
+  run_at: number;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: string;
+}
+
+export interface Database {
+  deliveries: DeliveryTable;
+  findings: FindingTable;
+  keys: KeyTable;
+  issues: IssueTable;
+  actions: ActionTable;
+  rotations: RotationTable;
+  jobs: JobTable;
+}

@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { startAppProcess, type AppProcess } from "../../src/sim/app-process.js";
+import { startWorld, type World } from "../../src/sim/world.js";
+
+/** The simulators and keyfence as a real process, on random ports, with a fresh SQLite store. */
+export interface Harness {
+  world: World;
+  app: AppProcess;
+  dbPath: string;
+  /** Everything keyfence wrote or made visible: logs, database files, GitHub-visible text. */
+  everything(): string;
+  githubText(): string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
+  const world = await startWorld();
+  const dir = mkdtempSync(join(tmpdir(), "keyfence-e2e-"));
+  const dbPath = join(dir, "keyfence.db");
+  const app = await startAppProcess({ ...world.env, KEYFENCE_DB: dbPath, ...extraEnv });
+  world.github.setWebhookUrl(`${app.url}/api/github/webhooks`);
+  const githubText = () =>
+    world.github
+      .issues(world.org, world.repo)
+      .flatMap((i) => [i.title, i.body, ...i.comments.map((c) => c.body)])
+      .concat(world.github.checkRuns(world.org, world.repo).map((c) => JSON.stringify(c)))
+      .join("\n");
+  return {
+    world,
+    app,
+    dbPath,
+    githubText,
+    everything() {
+      const db = [dbPath, `${dbPath}-wal`].filter(existsSync).map((f) => readFileSync(f).toString("latin1"));
+      return [app.lines.join("\n"), ...db, githubText()].join("\n");
+    },
+    async close() {
+      await app.kill();
+      await world.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function keyWorks(endpoint: string, accessKeyId: string, secretAccessKey: string): Promise<boolean> {
+  const sts = new STSClient({ region: "us-east-1", endpoint, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+  try {
+    await sts.send(new GetCallerIdentityCommand({}));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    sts.destroy();
+  }
+}
+
+export async function eventually<T>(fn: () => T | Promise<T>, ms = 20_000): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
