@@ -70,10 +70,15 @@ export async function demoCommand(args: string[]): Promise<number> {
 
     say("bob (write) comments /rotate");
     await github.comment(org, repo, issue!.number, "bob", "/rotate");
-    await app.waitForLog((r) => r.msg === "command refused" && r.actor === "bob");
-    await github.idle();
-    const refusal = github.issues(org, repo).find((i) => i.number === issue!.number)?.comments.find((c) => c.body.includes("@bob"));
-    check(!!refusal, "GitHub: bob was told why /rotate was refused");
+    const refusal = await eventually(() =>
+      github.issues(org, repo).find((i) => i.number === issue!.number)?.comments.find((c) => c.body.includes("@bob")),
+    );
+    check(!!refusal && aws.key(leaked.accessKeyId)?.status === "Inactive", "GitHub: bob was told why /rotate was refused; nothing changed");
+    if (refusal && !quiet) console.log(`
+----- reply to bob
+${refusal.body}
+-----
+`);
     say(`alice (admin) comments /rotate`);
     const asked = Date.now();
     await github.comment(org, repo, issue!.number, "alice", "/rotate");
@@ -111,5 +116,14 @@ async function callerIdentity(endpoint: string, accessKeyId: string, secretAcces
     return false;
   } finally {
     sts.destroy();
+  }
+}
+
+async function eventually<T>(fn: () => T | undefined, ms = 15_000): Promise<T | undefined> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 25));
   }
 }

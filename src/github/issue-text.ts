@@ -48,7 +48,7 @@ export function leakIssueBody(r: LeakReport): string {
   lines.push(`- AWS account: ${r.accountId ? code(r.accountId) : "unknown"}`);
   if (r.userName) lines.push(`- IAM user: ${code(r.userName)}`);
   if (r.lastUsed?.date) {
-    const where = [r.lastUsed.serviceName, r.lastUsed.region].filter(Boolean).map((s) => plain(s!)).join(" in ");
+    const where = [r.lastUsed.serviceName, r.lastUsed.region].filter(Boolean).map((s) => code(s!)).join(" in ");
     lines.push(`- Last used: ${r.lastUsed.date.toISOString()}${where ? ` (${where})` : ""}`);
   } else if (r.userName) {
     lines.push("- Last used: never, as far as AWS reports");

@@ -46,6 +46,7 @@ export async function startWorld(opts: { latencyMs?: number; githubPort?: number
   github.setCollaborator(org, repo, "alice", "admin");
   github.setCollaborator(org, repo, "bob", "write");
   github.setCollaborator(org, repo, "carol", "maintain");
+  github.setCollaborator(org, repo, "dave", "write");
 
   const securityAccount = "111122223333";
   const workloadAccount = "444455556666";
