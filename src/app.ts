@@ -16,14 +16,25 @@ export function keyfenceApp(deps: Omit<Deps, "github">): ApplicationFunction {
       if (!p.installation || p.deleted) return;
       const job: PushJob = {
         installationId: p.installation.id,
-        repo: { owner: p.repository.owner?.login ?? "", repo: p.repository.name, htmlUrl: p.repository.html_url },
+        repo: {
+          owner: p.repository.owner?.login ?? "",
+          repo: p.repository.name,
+          htmlUrl: p.repository.html_url,
+          cloneUrl: p.repository.clone_url,
+          private: p.repository.private,
+        },
         push: {
           ref: p.ref,
           before: p.before,
           after: p.after,
           deleted: p.deleted,
           forced: p.forced,
-          commits: p.commits.map((c) => ({ id: c.id, distinct: c.distinct })),
+          created: p.created,
+          commits: p.commits.map((c) => ({
+            id: c.id,
+            distinct: c.distinct,
+            files: (c.added?.length ?? 0) + (c.removed?.length ?? 0) + (c.modified?.length ?? 0),
+          })),
           pusher: { name: p.pusher.name },
           sender: { login: p.sender?.login },
         },

@@ -6,6 +6,7 @@ import { z } from "zod";
 const schema = z.object({
   KEYFENCE_DB: z.string().min(1).default(".keyfence/keyfence.db"),
   DATABASE_URL: z.string().url().optional(),
+  KEYFENCE_MIRRORS: z.string().min(1).default(".keyfence/mirrors"),
   KEYFENCE_AWS_ROLE: z.string().regex(/^[\w+=,.@-]{1,64}$/, "must be an IAM role name").default("keyfence"),
   KEYFENCE_AWS_ACCOUNTS: z
     .string()
@@ -23,6 +24,8 @@ const schema = z.object({
 export interface Settings {
   dbPath: string;
   databaseUrl?: string;
+  /** Where cached bare mirrors of repositories are kept, for pushes the API cannot show whole. */
+  mirrorsDir: string;
   roleName: string;
   /** "*" means every account the role can be assumed in. */
   accounts: "*" | string[];
@@ -45,6 +48,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return {
     dbPath: s.KEYFENCE_DB,
     databaseUrl: s.DATABASE_URL,
+    mirrorsDir: s.KEYFENCE_MIRRORS,
     roleName: s.KEYFENCE_AWS_ROLE,
     accounts: s.KEYFENCE_AWS_ACCOUNTS.trim() === "*" ? "*" : s.KEYFENCE_AWS_ACCOUNTS.split(",").map((a) => a.trim()),
     region: s.KEYFENCE_AWS_REGION,

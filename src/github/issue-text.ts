@@ -12,13 +12,15 @@ export interface LeakReport {
   redactedKeyId: string;
   /** A stable, non-reversible tag for the key, hidden in the issue to find it again. */
   marker: string;
-  kind: "live-candidate" | "temporary" | "example";
+  kind: "live-candidate" | "temporary";
   locations: Location[];
   accountId?: string;
   userName?: string;
   lastUsed?: { date?: Date; serviceName?: string; region?: string };
   done: Array<{ what: string; at: Date }>;
   notDone: string[];
+  /** Whether keyfence deactivated the key (false: another account, or mode: report). */
+  contained: boolean;
 }
 
 export const ISSUE_LABEL = "keyfence";
@@ -28,7 +30,7 @@ export function keyMarker(keyId: string): string {
 }
 
 export function leakIssueTitle(r: Pick<LeakReport, "redactedKeyId" | "kind">): string {
-  const what = r.kind === "temporary" ? "Temporary AWS credentials" : r.kind === "example" ? "Example AWS key" : "AWS access key";
+  const what = r.kind === "temporary" ? "Temporary AWS credentials" : "AWS access key";
   return `${what} ${r.redactedKeyId} found in this repository`;
 }
 
@@ -66,9 +68,6 @@ export function leakIssueBody(r: LeakReport): string {
 }
 
 function intro(r: LeakReport): string {
-  if (r.kind === "example") {
-    return "This looks like an example or placeholder key, not a live one. keyfence made no call to AWS for it. Close this issue if that is right.";
-  }
   if (r.kind === "temporary") {
     return "Temporary AWS credentials (an `ASIA` key with its session) were pushed to this repository. They cannot be deactivated: they stop working when they expire, at the latest after the session's duration.";
   }
@@ -77,12 +76,22 @@ function intro(r: LeakReport): string {
 
 function nextSteps(r: LeakReport): string[] {
   const steps = ["### How to finish", ""];
-  if (r.kind === "example") return steps.concat(["Nothing to rotate. To silence this for good, comment `/ignore <reason>`."]);
   if (r.kind === "temporary") {
     return steps.concat([
       "1. Revoke the sessions of the role or user that issued these credentials: in IAM, on the role, use *Revoke active sessions* (it denies every session issued before now).",
       "2. Find out how temporary credentials ended up in a file, and stop it from happening again.",
       "3. Remove them from the repository's history (see below).",
+      "",
+      ...purge(),
+    ]);
+  }
+  if (!r.contained) {
+    return steps.concat([
+      `keyfence did not deactivate this key${r.accountId ? `: it belongs to AWS account ${code(r.accountId)}` : ""}. Whoever manages that account must act now, before someone else uses the key:`,
+      "1. Deactivate it: in the IAM console, open the user, *Security credentials*, *Actions*, *Deactivate* (or `aws iam update-access-key --status Inactive` with the key ID and user name).",
+      "2. Revoke the sessions already issued with it: attach to the user an inline policy that denies everything to sessions issued before now (the `aws:TokenIssueTime` condition).",
+      "3. Create a new key for the user, put it wherever the leaked one was used, then delete the leaked key.",
+      "4. Look in CloudTrail for calls made with the key since it was pushed.",
       "",
       ...purge(),
     ]);

@@ -10,6 +10,8 @@ import type { Deps } from "./context.js";
 
 export interface RepoInfo extends RepoRef {
   htmlUrl: string;
+  cloneUrl?: string;
+  private?: boolean;
 }
 
 /** Only a hash of a secret is ever kept. */
@@ -19,8 +21,23 @@ export function hashSecret(secret: string): string {
 
 const initialState = { "live-candidate": "found", temporary: "temporary", example: "example" } as const;
 
+export interface HandleOptions {
+  /** Deactivate live keys (mode: contain), or only report them (mode: report). */
+  contain: boolean;
+  labels: string[];
+  assignees: string[];
+}
+
+const defaults: HandleOptions = { contain: true, labels: [ISSUE_LABEL], assignees: [] };
+
 /** Everything that follows a push in which credentials were found: record, contain, tell. */
-export async function handleFindings(deps: Deps, octokit: Octokit, repo: RepoInfo, findings: CommitFinding[]): Promise<void> {
+export async function handleFindings(
+  deps: Deps,
+  octokit: Octokit,
+  repo: RepoInfo,
+  findings: CommitFinding[],
+  opts: HandleOptions = defaults,
+): Promise<void> {
   const byKey = new Map<string, CommitFinding[]>();
   for (const f of findings) byKey.set(f.keyId, [...(byKey.get(f.keyId) ?? []), f]);
 
@@ -42,13 +59,18 @@ export async function handleFindings(deps: Deps, octokit: Octokit, repo: RepoInf
       if (isNew) fresh.push(p);
     }
     deps.log.info({ key: redactKeyId(keyId), kind, repo: fullName(repo), places: places.length }, "credential found");
-    await contain(deps, keyId);
-    await tell(deps, octokit, repo, keyId, fresh);
+    // Example keys get no AWS call and no issue: the check run notes them.
+    if (kind === "example") continue;
+    await contain(deps, keyId, { deactivate: opts.contain });
+    await tell(deps, octokit, repo, keyId, fresh, opts);
   }
 }
 
-/** Resolves the owner and deactivates the key, once, whichever worker gets there first. */
-export async function contain(deps: Deps, keyId: string): Promise<void> {
+/**
+ * Resolves the owner and deactivates the key, once, whichever worker gets there first. With
+ * `deactivate: false` (mode: report) only the read-only owner lookups are made.
+ */
+export async function contain(deps: Deps, keyId: string, opts = { deactivate: true }): Promise<void> {
   const { store, aws } = deps;
   const key = await store.key(keyId);
   if (!key || key.kind === "example") return;
@@ -71,6 +93,7 @@ export async function contain(deps: Deps, keyId: string): Promise<void> {
       user_name: use.userName,
       last_used: use.date ? JSON.stringify({ date: use.date.toISOString(), serviceName: use.serviceName, region: use.region }) : null,
     });
+    if (!opts.deactivate) return await done("found");
     if (!key.contained_at) {
       await aws.deactivate(accountId, use.userName, keyId);
       const at = new Date();
@@ -96,7 +119,7 @@ export async function contain(deps: Deps, keyId: string): Promise<void> {
 }
 
 /** Opens the key's issue in this repository, or adds the new places to the one already open. */
-async function tell(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, fresh: CommitFinding[]): Promise<void> {
+async function tell(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, fresh: CommitFinding[], opts: HandleOptions): Promise<void> {
   const name = fullName(repo);
   const existing = await deps.store.issueFor(name, keyId);
   if (existing && existing.number > 0) {
@@ -109,11 +132,13 @@ async function tell(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string,
     throw new Error("another worker is opening this issue; retrying");
   }
   const report = await leakReport(deps, repo, keyId);
+  // The marker search needs keyfence's own label on the issue, whatever other labels are configured.
+  const labels = [...new Set([ISSUE_LABEL, ...opts.labels])];
   const number =
     (await findIssueByMarker(octokit, repo, report.marker)) ??
     (await (async () => {
-      await ensureLabel(octokit, repo, ISSUE_LABEL);
-      return openIssue(octokit, repo, { title: leakIssueTitle(report), body: leakIssueBody(report), labels: [ISSUE_LABEL] });
+      for (const label of labels) await ensureLabel(octokit, repo, label);
+      return openIssue(octokit, repo, { title: leakIssueTitle(report), body: leakIssueBody(report), labels, assignees: opts.assignees });
     })());
   await deps.store.recordIssue(name, keyId, number);
   await deps.store.logAction({ keyId, repo: name, action: "issue-opened", detail: `opened issue #${number}` });
@@ -127,6 +152,7 @@ export async function leakReport(deps: Deps, repo: RepoInfo, keyId: string): Pro
   const lastUsed = key.last_used ? JSON.parse(key.last_used) : undefined;
   const notDone: string[] = [];
   if (key.state === "foreign" || key.state === "temporary") notDone.push(`deactivation: ${key.note ?? "not possible"}`);
+  else if (key.state === "found") notDone.push("deactivation: this repository's keyfence settings say `mode: report`, so the key was left active");
   return {
     redactedKeyId: redactKeyId(keyId),
     marker: keyMarker(keyId),
@@ -144,6 +170,7 @@ export async function leakReport(deps: Deps, repo: RepoInfo, keyId: string): Pro
       .filter((a) => a.action === "deactivated" || a.action === "sessions-revoked")
       .map((a) => ({ what: a.detail ?? a.action, at: new Date(a.at) })),
     notDone,
+    contained: !!key.contained_at,
   };
 }
 

@@ -1,6 +1,11 @@
-import { scanPushViaApi, type PushPayload } from "../sources/push.js";
-import { handleFindings, type RepoInfo } from "./leak.js";
+import { loadRepoSettings, isIgnored } from "../config/repo.js";
+import { reportCheck } from "../github/checks.js";
+import { atLeast, roleOf } from "../github/permission.js";
+import type { Octokit } from "../github/types.js";
+import { chooseSource, IncompleteDiffError, scanPushViaApi, type PushPayload } from "../sources/push.js";
+import { scanPushViaGit } from "../sources/push-git.js";
 import type { Deps } from "./context.js";
+import { handleFindings, type RepoInfo } from "./leak.js";
 
 export interface PushJob {
   installationId: number;
@@ -8,9 +13,45 @@ export interface PushJob {
   push: PushPayload;
 }
 
-/** The job queued for every push webhook: scan each new commit, then act on what was found. */
+/** The job queued for every push webhook: scan each new commit, act on what was found, report. */
 export async function scanPush(deps: Deps, job: PushJob): Promise<void> {
+  if (job.push.deleted) return;
   const octokit = await deps.github(job.installationId);
-  const findings = await scanPushViaApi(octokit, job.repo, job.push);
-  if (findings.length > 0) await handleFindings(deps, octokit, job.repo, findings);
+  // The settings are read while the push is, not before: containment waits for neither longer than it must.
+  const [all, { settings, problems }] = await Promise.all([readPush(deps, octokit, job), loadRepoSettings(octokit, job.repo)]);
+  const findings = all.filter((f) => !isIgnored(settings, f.path));
+  if (findings.length > 0) {
+    const pusher = job.push.sender?.login;
+    const assignees = settings.assign_pusher && pusher && (await isCollaborator(octokit, job.repo, pusher)) ? [pusher] : [];
+    await handleFindings(deps, octokit, job.repo, findings, { contain: settings.mode === "contain", labels: settings.labels, assignees });
+  }
+  await reportCheck(
+    octokit,
+    job.repo,
+    job.push.after,
+    findings.map((f) => ({ path: f.path, line: f.line, redacted: f.redacted, kind: f.kind })),
+    problems,
+  );
+}
+
+async function isCollaborator(octokit: Octokit, repo: RepoInfo, login: string): Promise<boolean> {
+  return atLeast(await roleOf(octokit, repo.owner, repo.repo, login), "read");
+}
+
+async function readPush(deps: Deps, octokit: Octokit, job: PushJob) {
+  const viaGit = async () => {
+    const { token } = (await octokit.auth({ type: "installation" })) as { token: string };
+    const cloneUrl = job.repo.cloneUrl ?? `${job.repo.htmlUrl}.git`;
+    return scanPushViaGit(job.repo, job.push, { cloneUrl, token, mirrorsDir: deps.settings.mirrorsDir });
+  };
+  const source = chooseSource(job.push);
+  deps.log.debug({ repo: `${job.repo.owner}/${job.repo.repo}`, source, commits: job.push.commits.length }, "reading push");
+  if (source === "git") return viaGit();
+  try {
+    return await scanPushViaApi(octokit, job.repo, job.push);
+  } catch (err) {
+    if (!(err instanceof IncompleteDiffError)) throw err;
+    deps.log.info({ repo: `${job.repo.owner}/${job.repo.repo}`, why: err.message }, "push read with git: the API left part of it out");
+    return viaGit();
+  }
 }

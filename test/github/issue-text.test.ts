@@ -11,6 +11,7 @@ const report: LeakReport = {
   userName: "deploy-bot",
   done: [{ what: "set the key to Inactive", at: new Date("2026-01-01T00:00:00Z") }],
   notDone: [],
+  contained: true,
 };
 
 describe("the leak issue", () => {
@@ -31,8 +32,11 @@ describe("the leak issue", () => {
     expect(keyMarker(keyId)).toBe(keyMarker(keyId));
     expect(keyMarker(keyId)).not.toBe(keyMarker("AKIA2E0A8F3B244C9987"));
   });
-  it("explains what cannot be done for temporary and example keys", () => {
+  it("explains what cannot be done for temporary keys and keys of other accounts", () => {
     expect(leakIssueBody({ ...report, kind: "temporary" })).toMatch(/cannot be deactivated/);
-    expect(leakIssueBody({ ...report, kind: "example" })).toMatch(/no call to AWS/);
+    const foreign = leakIssueBody({ ...report, contained: false, done: [], notDone: ["deactivation: not configured"] });
+    expect(foreign).toMatch(/did not deactivate/);
+    expect(foreign).toMatch(/Deactivate it/);
+    expect(foreign).not.toMatch(/comments `\/rotate`/);
   });
 });
