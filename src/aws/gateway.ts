@@ -8,6 +8,7 @@ import {
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
+import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { AssumeRoleCommand, GetAccessKeyInfoCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { revokeOlderSessionsPolicy, REVOKE_POLICY_NAME } from "./policies.js";
@@ -108,6 +109,22 @@ export class AwsGateway {
     return (r.AccessKeyMetadata ?? []).map((k) => ({ keyId: k.AccessKeyId!, status: k.Status ?? "" }));
   }
 
+  /** Whether AWS has attached its own compromised-key quarantine policy to the user. */
+  async isQuarantined(accountId: string, userName: string): Promise<boolean> {
+    return (await this.attachedPolicies(accountId, userName)).some((arn) => /:policy\/AWSCompromisedKeyQuarantine/.test(arn));
+  }
+
+  /** Writes a new value of a Secrets Manager secret in the account, through keyfence's role there. */
+  async putSecretValue(accountId: string, secretId: string, value: string, region?: string): Promise<void> {
+    const role = await this.role(accountId);
+    const sm = new SecretsManagerClient({ region: region ?? this.cfg.region, credentials: role.creds });
+    try {
+      await this.call(() => sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value })));
+    } finally {
+      sm.destroy();
+    }
+  }
+
   async attachedPolicies(accountId: string, userName: string): Promise<string[]> {
     const iam = await this.iam(accountId);
     const r = await this.call(() => iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })));
@@ -151,19 +168,23 @@ export class AwsGateway {
   }
 
   private async iam(accountId: string): Promise<IAMClient> {
+    return (await this.role(accountId)).iam;
+  }
+
+  private async role(accountId: string): Promise<CachedRole> {
     if (!this.mayActIn(accountId)) {
       throw new NotPermittedError(accountId, "the account is not in keyfence's configured accounts");
     }
     const cached = this.roles.get(accountId);
     if (cached) {
       const role = await cached.catch(() => undefined);
-      if (role && role.creds.expiration.getTime() - Date.now() > 5 * 60_000) return role.iam;
+      if (role && role.creds.expiration.getTime() - Date.now() > 5 * 60_000) return role;
       this.roles.delete(accountId);
     }
     const pending = this.assume(accountId);
     this.roles.set(accountId, pending);
     pending.catch(() => this.roles.delete(accountId));
-    return (await pending).iam;
+    return pending;
   }
 
   private async assume(accountId: string): Promise<CachedRole> {

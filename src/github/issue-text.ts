@@ -122,8 +122,10 @@ export function rotationDoneComment(r: {
   newRedacted: string;
   destinations: string[];
   steps: Array<{ what: string; at: Date }>;
+  notes?: string[];
 }): string {
   return [
+    ...(r.notes ?? []).flatMap((n) => [`> [!WARNING]\n> ${n}`, ""]),
     `Rotation finished: ${code(r.oldRedacted)} is deleted, its replacement ${code(r.newRedacted)} is active.`,
     "",
     "The new key was written to:",

@@ -1,11 +1,13 @@
+import { loadRepoSettings } from "../config/repo.js";
 import { redactKeyId } from "../detect/index.js";
-import { parseCommand } from "../github/commands.js";
-import { comment, react } from "../github/issues.js";
-import { code } from "../github/markdown.js";
-import { atLeast, roleOf } from "../github/permission.js";
+import { parseCommand, type Command } from "../github/commands.js";
+import { closeIssue, comment, react } from "../github/issues.js";
+import { code, plain } from "../github/markdown.js";
+import { atLeast, roleOf, type Role } from "../github/permission.js";
 import { fullName, type Octokit, type RepoRef } from "../github/types.js";
+import type { KeyRow } from "../store/index.js";
 import type { Deps } from "./context.js";
-import { defaultDestinations, describeDestination, type RotateJob } from "./rotate.js";
+import { describeDestination, type RotateJob } from "./rotate.js";
 
 export interface CommentEvent {
   installationId: number;
@@ -17,63 +19,132 @@ export interface CommentEvent {
   authorType: string;
 }
 
-/** A comment on an issue: if it is a keyfence command, check who asks and queue the work. */
+/** A comment on an issue: if it is a keyfence command, check who asks and act or queue the work. */
 export async function handleComment(deps: Deps, octokit: Octokit, ev: CommentEvent): Promise<void> {
   const command = parseCommand(ev.body);
   if (!command || ev.authorType === "Bot") return;
+  const repoName = fullName(ev.repo);
   const reply = (text: string) => comment(octokit, ev.repo, ev.issueNumber, `@${ev.author} ${text}`);
+  const audit = (keyId: string | undefined, action: string, detail?: string) =>
+    deps.store.logAction({ keyId, repo: repoName, action, detail, actor: ev.author });
 
-  const issue = await deps.store.issueByNumber(fullName(ev.repo), ev.issueNumber);
+  const issue = await deps.store.issueByNumber(repoName, ev.issueNumber);
   if (!issue) return reply(`\`/${command.name}\` only works on an issue keyfence opened about a leaked key.`);
 
+  const { settings } = await loadRepoSettings(octokit, ev.repo);
+  const required: Role = command.name === "reactivate" ? "admin" : settings.rotate.permission;
   const role = await roleOf(octokit, ev.repo.owner, ev.repo.repo, ev.author);
-  if (!atLeast(role, "maintain")) {
-    await deps.store.logAction({ keyId: issue.key_id, repo: fullName(ev.repo), action: "refused", detail: `/${command.name}: role ${role}`, actor: ev.author });
-    deps.log.info({ repo: fullName(ev.repo), issue: ev.issueNumber, actor: ev.author, role, command: command.name }, "command refused");
-    return reply(`\`/${command.name}\` needs the maintain or admin role on this repository; yours is ${role}. Nothing was changed.`);
-  }
-  if (command.name !== "rotate") {
-    return reply(`\`/${command.name}\` is not available yet. Nothing was changed.`);
+  if (!atLeast(role, required)) {
+    await audit(issue.key_id, "refused", `/${command.name}: role ${role}, needs ${required}`);
+    await reply(`\`/${command.name}\` needs the ${required === "admin" ? "admin" : "maintain or admin"} role on this repository; yours is ${role}. Nothing was changed.`);
+    deps.log.info({ repo: repoName, issue: ev.issueNumber, actor: ev.author, role, command: command.name }, "command refused");
+    return;
   }
 
   const key = await deps.store.key(issue.key_id);
-  if (!key?.account_id || !key.user_name) {
-    return reply(`keyfence cannot rotate ${code(redactKeyId(issue.key_id))}: ${key?.note ?? "its owner is unknown"}.`);
+  if (!key) return reply("keyfence has no record of this issue's key. Nothing was changed.");
+  switch (command.name) {
+    case "rotate":
+      return command.dryRun ? dryRun(deps, octokit, ev, key, reply) : rotate(deps, octokit, ev, key, reply, audit);
+    case "reactivate":
+      return reactivate(deps, key, command, reply, audit);
+    case "ignore":
+      return ignore(deps, octokit, ev, key, command, reply, audit);
   }
-  if (command.dryRun) {
-    const dest = defaultDestinations.map((d) => `- ${describeDestination(ev.repo, d)}`).join("\n");
-    return reply(
-      [
-        `\`/rotate\` would, in AWS account ${code(key.account_id)} for IAM user ${code(key.user_name)}:`,
-        `1. create a new access key;`,
-        `2. write it to:\n${dest}`,
-        `3. check that the new key authenticates;`,
-        `4. delete the leaked key ${code(redactKeyId(issue.key_id))} and close this issue.`,
-        "",
-        "Nothing was changed.",
-      ].join("\n"),
-    );
-  }
+}
 
-  const started = await deps.store.startRotation({
-    keyId: issue.key_id,
-    repo: fullName(ev.repo),
-    issueNumber: ev.issueNumber,
-    requestedBy: ev.author,
-  });
+type Reply = (text: string) => Promise<void>;
+type Audit = (keyId: string | undefined, action: string, detail?: string) => Promise<void>;
+
+function owner(key: KeyRow): { account: string; user: string } | undefined {
+  return key.account_id && key.user_name ? { account: key.account_id, user: key.user_name } : undefined;
+}
+
+async function dryRun(deps: Deps, octokit: Octokit, ev: CommentEvent, key: KeyRow, reply: Reply): Promise<void> {
+  const o = owner(key);
+  if (!o) return reply(`keyfence cannot rotate ${code(redactKeyId(key.key_id))}: ${plain(key.note ?? "its owner is unknown")}.`);
+  const { settings } = await loadRepoSettings(octokit, ev.repo);
+  const keys = await deps.aws.listKeys(o.account, o.user);
+  const full = keys.length >= 2 && keys.some((k) => k.keyId === key.key_id);
+  await reply(
+    [
+      `\`/rotate\` would, in AWS account ${code(o.account)} for IAM user ${code(o.user)} (who has ${keys.length} key${keys.length === 1 ? "" : "s"} now):`,
+      ...(full ? ["1. delete the leaked key first, since the user already has two keys and it is compromised anyway;"] : []),
+      `${full ? 2 : 1}. create a new access key;`,
+      `${full ? 3 : 2}. write it to:`,
+      ...settings.rotate.destinations.map((d) => `   - ${plain(describeDestination(ev.repo, d, o.account))}`),
+      `${full ? 4 : 3}. check that the new key authenticates;`,
+      ...(full ? [] : [`4. delete the leaked key ${code(redactKeyId(key.key_id))};`]),
+      "5. comment a summary here and close this issue.",
+      "",
+      "Nothing was changed.",
+    ].join("\n"),
+  );
+}
+
+async function rotate(deps: Deps, octokit: Octokit, ev: CommentEvent, key: KeyRow, reply: Reply, audit: Audit): Promise<void> {
+  if (!owner(key)) {
+    return reply(`keyfence cannot rotate ${code(redactKeyId(key.key_id))}: ${plain(key.note ?? "its owner is unknown")}.`);
+  }
+  const started = await deps.store.startRotation({ keyId: key.key_id, repo: fullName(ev.repo), issueNumber: ev.issueNumber, requestedBy: ev.author });
   if (!started) {
-    const rot = await deps.store.rotation(issue.key_id);
+    const rot = await deps.store.rotation(key.key_id);
     return reply(rot?.step === "done" ? "this key was already rotated." : "a rotation of this key is already under way.");
   }
-  await deps.store.logAction({ keyId: issue.key_id, repo: fullName(ev.repo), action: "rotate-requested", actor: ev.author });
+  await audit(key.key_id, "rotate-requested");
   await react(octokit, ev.repo, ev.commentId, "eyes");
   const job: RotateJob = {
     installationId: ev.installationId,
     owner: ev.repo.owner,
     repo: ev.repo.repo,
     issueNumber: ev.issueNumber,
-    keyId: issue.key_id,
+    keyId: key.key_id,
     requestedBy: ev.author,
   };
   await deps.queue.enqueue("rotate", job, { dedupeKey: `rotate:${fullName(ev.repo)}:${ev.commentId}` });
+}
+
+async function reactivate(deps: Deps, key: KeyRow, command: Extract<Command, { name: "reactivate" }>, reply: Reply, audit: Audit): Promise<void> {
+  const o = owner(key);
+  if (!command.reason) return reply("`/reactivate` needs a reason, e.g. `/reactivate production outage, rotating tonight`. Nothing was changed.");
+  if (!o || !key.contained_at) return reply(`keyfence did not deactivate ${code(redactKeyId(key.key_id))}, so there is nothing to reactivate.`);
+  const rot = await deps.store.rotation(key.key_id);
+  if (rot?.step === "done") return reply("this key was rotated and deleted; it cannot be reactivated.");
+  await deps.aws.reactivate(o.account, o.user, key.key_id);
+  await deps.store.updateKey(key.key_id, { state: "reactivated" });
+  await audit(key.key_id, "reactivated", command.reason);
+  deps.log.warn({ key: redactKeyId(key.key_id), reason: command.reason }, "leaked key reactivated on request");
+  await reply(
+    [
+      `⚠️ ${code(redactKeyId(key.key_id))} is **Active again**, at your request (reason: ${plain(command.reason)}). This is recorded.`,
+      "",
+      "It is still leaked: anyone who has read this repository can use it. Comment `/rotate` as soon as you can.",
+    ].join("\n"),
+  );
+}
+
+async function ignore(
+  deps: Deps,
+  octokit: Octokit,
+  ev: CommentEvent,
+  key: KeyRow,
+  command: Extract<Command, { name: "ignore" }>,
+  reply: Reply,
+  audit: Audit,
+): Promise<void> {
+  if (!command.reason) return reply("`/ignore` needs a reason, e.g. `/ignore test fixture, not a real key`. Nothing was changed.");
+  const o = owner(key);
+  if (key.kind === "live-candidate") {
+    if (!o) {
+      return reply(`keyfence cannot see whether ${code(redactKeyId(key.key_id))} is still active in its account, so it cannot ignore it. Deactivate it there, then close this issue.`);
+    }
+    const live = (await deps.aws.listKeys(o.account, o.user)).find((k) => k.keyId === key.key_id);
+    if (live?.status === "Active") {
+      return reply(`${code(redactKeyId(key.key_id))} is Active in AWS: a live key cannot be ignored. Comment \`/rotate\`, or deactivate it first.`);
+    }
+  }
+  await deps.store.updateKey(key.key_id, { state: "ignored", note: command.reason });
+  await audit(key.key_id, "ignored", command.reason);
+  await reply(`marked ${code(redactKeyId(key.key_id))} as ignored (reason: ${plain(command.reason)}). Closing.`);
+  await closeIssue(octokit, ev.repo, ev.issueNumber, "not_planned");
 }

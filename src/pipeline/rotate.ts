@@ -5,6 +5,7 @@ import { rotationDoneComment } from "../github/issue-text.js";
 import { code } from "../github/markdown.js";
 import { putActionsSecret } from "../github/secrets.js";
 import { fullName, type Octokit, type RepoRef } from "../github/types.js";
+import { loadRepoSettings, type DestinationSetting } from "../config/repo.js";
 import type { Deps } from "./context.js";
 
 export interface RotateJob {
@@ -16,20 +17,12 @@ export interface RotateJob {
   requestedBy: string;
 }
 
-export interface Destination {
-  kind: "actions-secret";
-  idName: string;
-  secretName: string;
-  environment?: string;
-}
-
-export const defaultDestinations: Destination[] = [
-  { kind: "actions-secret", idName: "AWS_ACCESS_KEY_ID", secretName: "AWS_SECRET_ACCESS_KEY" },
-];
-
-export function describeDestination(repo: RepoRef, d: Destination): string {
-  const where = d.environment ? `environment ${d.environment} of ${fullName(repo)}` : fullName(repo);
-  return `GitHub Actions secrets ${d.idName} and ${d.secretName} of ${where}`;
+export function describeDestination(repo: RepoRef, d: DestinationSetting, accountId?: string): string {
+  if ("secretsmanager" in d) {
+    return `AWS Secrets Manager secret ${d.secretsmanager.secret_id}${accountId ? ` in account ${accountId}` : ""}${d.secretsmanager.region ? ` (${d.secretsmanager.region})` : ""}`;
+  }
+  const where = d.actions.environment ? `environment ${d.actions.environment} of ${fullName(repo)}` : fullName(repo);
+  return `GitHub Actions secrets ${d.actions.id} and ${d.actions.secret} of ${where}`;
 }
 
 /** A failure that asking again will not fix: reported on the issue, the rotation left re-askable. */
@@ -58,15 +51,26 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
   let newSecret: string | undefined;
   let step = rot.step;
   let newKeyId = rot.new_key_id;
-  const destinations = defaultDestinations;
+  const { settings } = await loadRepoSettings(octokit, repo);
+  const destinations = settings.rotate.destinations;
+  const describe = (d: DestinationSetting) => describeDestination(repo, d, account ?? undefined);
+  const notes: string[] = [];
 
   try {
     if (!account || !user) throw new RotationRefused("the key's owner is unknown, or keyfence may not act in its account");
     while (step !== "done") {
       switch (step) {
         case "requested": {
+          // The store may be stale: what counts is the key's state in AWS now.
           const keys = await aws.listKeys(account, user);
-          if (keys.length >= 2 && keys.some((k) => k.keyId === job.keyId)) {
+          const leaked = keys.find((k) => k.keyId === job.keyId);
+          if (!leaked) await log("the leaked key was already deleted in AWS");
+          else if (leaked.status === "Active") await log("the leaked key is Active again in AWS");
+          if (await aws.isQuarantined(account, user)) {
+            notes.push("AWS has attached its compromised-key quarantine policy to this user: the user's own permissions are restricted until someone detaches it. keyfence's role is not affected.");
+            await log("AWS's compromised-key quarantine policy is attached to the user");
+          }
+          if (keys.length >= 2 && leaked) {
             // No room for a new key: the leaked one goes first, it is compromised anyway.
             await aws.deleteKey(account, user, job.keyId);
             await log("deleted the leaked key first, the user already had two keys");
@@ -102,7 +106,7 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
             break;
           }
           try {
-            for (const d of destinations) await deliver(octokit, repo, d, newKeyId!, newSecret);
+            for (const d of destinations) await deliver(deps, octokit, repo, account, d, newKeyId!, newSecret);
             if (!(await aws.keyWorks(newKeyId!, newSecret))) throw new RotationRefused("the new key did not authenticate in time");
           } catch (err) {
             await deleteIfPresent(deps, account, user, newKeyId!);
@@ -110,12 +114,19 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
             throw err;
           }
           newSecret = undefined;
-          await log(`wrote ${redactKeyId(newKeyId!)} to ${destinations.map((d) => describeDestination(repo, d)).join("; ")}, and it authenticates`);
+          await log(`wrote ${redactKeyId(newKeyId!)} to ${destinations.map(describe).join("; ")}, and it authenticates`);
           await store.setRotation(job.keyId, { step: "verified" });
           step = "verified";
           break;
         }
         case "verified": {
+          const key = await store.key(job.keyId);
+          const use = await aws.lastUsed(account, job.keyId).catch(() => undefined);
+          if (use?.date && key?.contained_at && use.date > new Date(key.contained_at)) {
+            notes.push(
+              `The leaked key was used after keyfence deactivated it (last at ${use.date.toISOString()}${use.serviceName ? `, ${use.serviceName}` : ""}): something still depends on it, or someone is trying it. Check CloudTrail.`,
+            );
+          }
           await deleteIfPresent(deps, account, user, job.keyId);
           await log(`deleted the leaked key ${redactKeyId(job.keyId)} (iam:DeleteAccessKey)`);
           await store.setRotation(job.keyId, { step: "deleted" });
@@ -131,8 +142,9 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
             rotationDoneComment({
               oldRedacted: redactKeyId(job.keyId),
               newRedacted: redactKeyId(newKeyId!),
-              destinations: destinations.map((d) => describeDestination(repo, d)),
+              destinations: destinations.map(describe),
               steps: steps.map((s) => ({ what: s.detail ?? "", at: new Date(s.at) })),
+              notes,
             }),
           );
           await closeIssue(octokit, repo, job.issueNumber);
@@ -158,9 +170,22 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
   }
 }
 
-async function deliver(octokit: Octokit, repo: RepoRef, d: Destination, keyId: string, secret: string): Promise<void> {
-  await putActionsSecret(octokit, repo, d.idName, keyId, d.environment);
-  await putActionsSecret(octokit, repo, d.secretName, secret, d.environment);
+async function deliver(
+  deps: Deps,
+  octokit: Octokit,
+  repo: RepoRef,
+  accountId: string,
+  d: DestinationSetting,
+  keyId: string,
+  secret: string,
+): Promise<void> {
+  if ("secretsmanager" in d) {
+    const value = JSON.stringify({ AWS_ACCESS_KEY_ID: keyId, AWS_SECRET_ACCESS_KEY: secret });
+    await deps.aws.putSecretValue(accountId, d.secretsmanager.secret_id, value, d.secretsmanager.region);
+    return;
+  }
+  await putActionsSecret(octokit, repo, d.actions.id, keyId, d.actions.environment);
+  await putActionsSecret(octokit, repo, d.actions.secret, secret, d.actions.environment);
 }
 
 async function deleteIfPresent(deps: Deps, account: string, user: string, keyId: string): Promise<void> {
