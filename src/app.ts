@@ -4,12 +4,13 @@ import { handleComment, type CommentEvent } from "./pipeline/commands.js";
 import { scanPush, type PushJob } from "./pipeline/push.js";
 import { runRotation, type RotateJob } from "./pipeline/rotate.js";
 import type { JobHandler } from "./jobs/queue.js";
+import { backfillOnInstall, backfillRepoJob, type BackfillInstallJob, type BackfillRepoJob } from "./pipeline/backfill.js";
 
 /**
  * The webhook handlers. They only verify (Probot checks the signature), record and queue: the
  * work happens in jobs, so GitHub gets its answer at once and a redelivery does nothing twice.
  */
-export function keyfenceApp(deps: Omit<Deps, "github">): ApplicationFunction {
+export function keyfenceApp(deps: Omit<Deps, "github" | "githubApp">): ApplicationFunction {
   return (app: Probot) => {
     app.on("push", async (context) => {
       const p = context.payload;
@@ -57,10 +58,21 @@ export function keyfenceApp(deps: Omit<Deps, "github">): ApplicationFunction {
       };
       await accept(deps, context.id, "comment", ev);
     });
+
+    // Backfill on install: the job reads each repository's settings (backfill.on_install).
+    app.on("installation.created", async (context) => {
+      const job: BackfillInstallJob = { installationId: context.payload.installation.id };
+      await accept(deps, context.id, "backfill-install", job);
+    });
+    app.on("installation_repositories.added", async (context) => {
+      const p = context.payload;
+      const job: BackfillInstallJob = { installationId: p.installation.id, repos: p.repositories_added.map((r) => r.full_name) };
+      await accept(deps, context.id, "backfill-install", job);
+    });
   };
 }
 
-async function accept(deps: Omit<Deps, "github">, deliveryId: string, type: string, job: unknown): Promise<void> {
+async function accept(deps: Omit<Deps, "github" | "githubApp">, deliveryId: string, type: string, job: unknown): Promise<void> {
   const queued = await deps.queue.enqueue(type, job, { dedupeKey: `delivery:${deliveryId}` });
   await deps.store.recordDelivery(deliveryId, type);
   deps.log.info({ delivery: deliveryId, type, queued }, queued ? "webhook queued" : "webhook already handled");
@@ -71,5 +83,7 @@ export function jobHandlers(deps: Deps): Record<string, JobHandler> {
     push: (job: PushJob) => scanPush(deps, job),
     comment: async (ev: CommentEvent) => handleComment(deps, await deps.github(ev.installationId), ev),
     rotate: (job: RotateJob) => runRotation(deps, job),
+    "backfill-install": async (job: BackfillInstallJob) => void (await backfillOnInstall(deps, job)),
+    "backfill-repo": (job: BackfillRepoJob) => backfillRepoJob(deps, job),
   };
 }

@@ -5,9 +5,11 @@ import { createNodeMiddleware, createProbot } from "probot";
 import { keyfenceApp, jobHandlers } from "./app.js";
 import { AwsGateway } from "./aws/gateway.js";
 import { loadSettings, type Settings } from "./config/settings.js";
-import { JobQueue } from "./jobs/queue.js";
+import { loadQueueSettings, openQueue, type JobQueue } from "./jobs/index.js";
+import { attachMetrics, instrumentOctokit, metrics, metricsContentType, renderMetrics } from "./metrics/index.js";
 import type { Deps } from "./pipeline/context.js";
 import { Store } from "./store/index.js";
+import { sql } from "kysely";
 
 export interface Keyfence {
   url: string;
@@ -26,19 +28,43 @@ export interface Keyfence {
 export async function startKeyfence(opts: { env?: NodeJS.ProcessEnv; log?: Logger } = {}): Promise<Keyfence> {
   const env = opts.env ?? process.env;
   const settings = loadSettings(env);
+  const queueSettings = loadQueueSettings(env);
   const log = opts.log ?? pino({ level: settings.logLevel, name: "keyfence" });
   const store = await Store.open(settings);
-  const queue = new JobQueue(store, log);
+  const queue = await openQueue(store, settings.databaseUrl, log, queueSettings);
   const aws = new AwsGateway(settings);
+  attachMetrics({ store, queue, aws });
   const probot = createProbot({ env, overrides: { log } });
   const base = { settings, store, aws, queue, log };
-  const deps: Deps = { ...base, github: (id) => probot.auth(id) as ReturnType<Deps["github"]> };
+  const deps: Deps = {
+    ...base,
+    github: async (id) => instrumentOctokit(await probot.auth(id)) as Awaited<ReturnType<Deps["github"]>>,
+    githubApp: async () => instrumentOctokit(await probot.auth()) as Awaited<ReturnType<Deps["githubApp"]>>,
+  };
 
   const webhooks = await createNodeMiddleware(keyfenceApp(base), { probot });
+  let closing = false;
+  /** Ready only when a trivial store query answers and the queue can take jobs. */
+  const health = async (): Promise<{ ok: boolean; store: boolean; queue: boolean }> => {
+    const check = (p: () => Promise<unknown>) =>
+      Promise.race([p().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref())]).catch(() => false);
+    const [s, q] = await Promise.all([check(() => sql`select 1`.execute(store.db)), check(async () => (await queue.ready()) || Promise.reject())]);
+    return { ok: s && q && !closing, store: s, queue: q };
+  };
   const server: HttpServer = createServer(async (req, res) => {
-    if (req.url === "/healthz") {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
+    const path = (req.url ?? "").split("?")[0];
+    if (path === "/healthz") {
+      const h = await health();
+      res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(h));
       return;
+    }
+    if (path === "/metrics" && req.method === "GET") {
+      res.writeHead(200, { "content-type": metricsContentType }).end(await renderMetrics());
+      return;
+    }
+    if (path === "/api/github/webhooks") {
+      const event = String(req.headers["x-github-event"] ?? "unknown");
+      res.once("finish", () => metrics.webhooks.inc({ event, status: String(res.statusCode) }));
     }
     await webhooks(req, res, () => {
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ message: "Not Found" }));
@@ -51,8 +77,8 @@ export async function startKeyfence(opts: { env?: NodeJS.ProcessEnv; log?: Logge
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : settings.port;
   const url = `http://${settings.host === "0.0.0.0" ? "127.0.0.1" : settings.host}:${port}`;
-  queue.start(jobHandlers(deps));
-  log.info({ url }, "keyfence listening");
+  await queue.start(jobHandlers(deps));
+  log.info({ url, store: store.isPostgres ? "postgres" : "sqlite", queue: queue.engine }, "keyfence listening");
 
   return {
     url,
@@ -61,6 +87,7 @@ export async function startKeyfence(opts: { env?: NodeJS.ProcessEnv; log?: Logge
     queue,
     aws,
     async close() {
+      closing = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await queue.stop();

@@ -8,7 +8,7 @@ import {
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
-import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { DescribeSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { AssumeRoleCommand, GetAccessKeyInfoCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { revokeOlderSessionsPolicy, REVOKE_POLICY_NAME } from "./policies.js";
@@ -33,6 +33,12 @@ export class NotPermittedError extends Error {
 interface CachedRole {
   creds: AwsCredentialIdentity & { expiration: Date };
   iam: IAMClient;
+  /**
+   * For iam:CreateAccessKey, which must not be retried by the SDK: it counts IAM's LimitExceeded as
+   * throttling and would retry it, and a retried create after a lost answer can make a second key.
+   * The rotation retries from its persisted state instead, deleting any key it did not record.
+   */
+  iamOnce: IAMClient;
 }
 
 /**
@@ -116,10 +122,19 @@ export class AwsGateway {
 
   /** Writes a new value of a Secrets Manager secret in the account, through keyfence's role there. */
   async putSecretValue(accountId: string, secretId: string, value: string, region?: string): Promise<void> {
+    await this.secrets(accountId, region, (sm) => sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value })));
+  }
+
+  /** Fails if the secret does not exist or cannot be reached. */
+  async describeSecret(accountId: string, secretId: string, region?: string): Promise<void> {
+    await this.secrets(accountId, region, (sm) => sm.send(new DescribeSecretCommand({ SecretId: secretId })));
+  }
+
+  private async secrets<T>(accountId: string, region: string | undefined, fn: (sm: SecretsManagerClient) => Promise<T>): Promise<T> {
     const role = await this.role(accountId);
     const sm = new SecretsManagerClient({ region: region ?? this.cfg.region, credentials: role.creds });
     try {
-      await this.call(() => sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value })));
+      return await this.call(() => fn(sm));
     } finally {
       sm.destroy();
     }
@@ -133,7 +148,7 @@ export class AwsGateway {
 
   /** Creates a key. The secret is returned to the caller only, to be written to its destination. */
   async createKey(accountId: string, userName: string): Promise<{ keyId: string; secret: string }> {
-    const iam = await this.iam(accountId);
+    const iam = (await this.role(accountId)).iamOnce;
     const r = await this.call(() => iam.send(new CreateAccessKeyCommand({ UserName: userName })));
     const k = r.AccessKey;
     if (!k?.AccessKeyId || !k.SecretAccessKey) throw new Error("iam:CreateAccessKey returned no key");
@@ -208,7 +223,11 @@ export class AwsGateway {
       sessionToken: c.SessionToken,
       expiration: c.Expiration ?? new Date(Date.now() + 3600_000),
     };
-    return { creds, iam: new IAMClient({ region: this.cfg.region, credentials: creds }) };
+    return {
+      creds,
+      iam: new IAMClient({ region: this.cfg.region, credentials: creds }),
+      iamOnce: new IAMClient({ region: this.cfg.region, credentials: creds, maxAttempts: 1 }),
+    };
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

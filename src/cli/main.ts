@@ -6,6 +6,7 @@ const usage = `usage: keyfence <command> [options]
 
 commands:
   scan [PATH…]     scan files, directories, stdin (-), --staged or --history
+  backfill         scan every repository's whole history (--org, --repo, --installation, --all)
   demo             run the whole flow against the local simulators
 `;
 
@@ -14,6 +15,10 @@ async function main(): Promise<number> {
     case "scan": {
       const { scanCommand } = await import("./scan.js");
       return scanCommand(args);
+    }
+    case "backfill": {
+      const { backfillCommand } = await import("./backfill.js");
+      return backfillCommand(args);
     }
     case "demo": {
       const { demoCommand } = await import("./demo.js");

@@ -13,14 +13,23 @@ export async function putActionsSecret(
   environment?: string,
 ): Promise<void> {
   await sodium.ready;
-  const base = environment
-    ? `/repos/${repo.owner}/${repo.repo}/environments/${encodeURIComponent(environment)}/secrets`
-    : `/repos/${repo.owner}/${repo.repo}/actions/secrets`;
-  const { data: key } = await octokit.request(`GET ${base}/public-key`);
+  const key = await actionsPublicKey(octokit, repo, environment);
   const sealed = sodium.crypto_box_seal(sodium.from_string(value), sodium.from_base64(key.key, sodium.base64_variants.ORIGINAL));
-  await octokit.request(`PUT ${base}/{name}`, {
+  await octokit.request(`PUT ${secretsPath(repo, environment)}/{name}`, {
     name,
     encrypted_value: sodium.to_base64(sealed, sodium.base64_variants.ORIGINAL),
     key_id: key.key_id,
   });
+}
+
+function secretsPath(repo: RepoRef, environment?: string): string {
+  return environment
+    ? `/repos/${repo.owner}/${repo.repo}/environments/${encodeURIComponent(environment)}/secrets`
+    : `/repos/${repo.owner}/${repo.repo}/actions/secrets`;
+}
+
+/** The key GitHub wants secrets sealed with; fetching it also proves the destination exists and is writable by the app. */
+export async function actionsPublicKey(octokit: Octokit, repo: RepoRef, environment?: string): Promise<{ key_id: string; key: string }> {
+  const { data } = await octokit.request(`GET ${secretsPath(repo, environment)}/public-key`);
+  return data as { key_id: string; key: string };
 }

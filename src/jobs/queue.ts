@@ -1,11 +1,42 @@
 import type { Logger } from "pino";
 import type { Store } from "../store/index.js";
+import { runInJob } from "./context.js";
 
-export type JobHandler = (payload: any, job: { id: number; attempts: number }) => Promise<void>;
+export type JobHandler = (payload: any, job: { id: number | string; attempts: number }) => Promise<void>;
+
+export interface EnqueueOptions {
+  /** A second job with the same key is dropped, even after the first finished. */
+  dedupeKey?: string;
+  delayMs?: number;
+}
+
+/**
+ * The durable queue every webhook is handed to: the store's own `jobs` table with SQLite
+ * (StoreQueue, below), pg-boss with PostgreSQL (PgBossQueue, ./pgboss.ts). Both retry a failing
+ * job with backoff, keep a dead-letter record of a job out of attempts, and keep jobs across a
+ * restart; any number of processes may work one queue.
+ */
+export interface JobQueue {
+  readonly engine: "store" | "pg-boss";
+  /** Queues a job; with a dedupeKey, a second job of the same key is dropped. True if queued. */
+  enqueue(type: string, payload: unknown, opts?: EnqueueOptions): Promise<boolean>;
+  /** Starts working jobs with these handlers (by job type). */
+  start(handlers: Record<string, JobHandler>): Promise<void>;
+  /** Stops taking jobs and waits for those running. */
+  stop(): Promise<void>;
+  /** Jobs not yet finished (queued, waiting for a retry, or running). */
+  pending(): Promise<number>;
+  /** Jobs out of attempts: the dead-letter record. */
+  dead(): Promise<number>;
+  /** True when the queue can take and hand out jobs. */
+  ready(): Promise<boolean>;
+}
 
 export interface QueueOptions {
   /** How long a claimed job stays reserved for its worker; a crashed worker's job is taken over after it. */
   leaseMs?: number;
+  /** The lease by job type, when some types run much longer than others (default: leaseMs). */
+  leaseMsFor?: (type: string) => number;
   maxAttempts?: number;
   pollMs?: number;
   concurrency?: number;
@@ -15,14 +46,16 @@ export interface QueueOptions {
 /**
  * A durable job queue in the store's own tables: jobs survive a restart, a worker that dies
  * loses its lease, failures retry with backoff and end as `dead` (the dead-letter record).
+ * The in-process queue for SQLite; it works on PostgreSQL too (the tests run it on both).
  */
-export class JobQueue {
+export class StoreQueue implements JobQueue {
+  readonly engine = "store" as const;
   private handlers: Record<string, JobHandler> = {};
   private running = 0;
   private stopped = true;
   private timer?: NodeJS.Timeout;
   private wake?: () => void;
-  private readonly opts: Required<QueueOptions>;
+  private readonly opts: Required<Omit<QueueOptions, "leaseMsFor">> & Pick<QueueOptions, "leaseMsFor">;
 
   constructor(
     private readonly store: Store,
@@ -31,6 +64,7 @@ export class JobQueue {
   ) {
     this.opts = {
       leaseMs: opts.leaseMs ?? 5 * 60_000,
+      leaseMsFor: opts.leaseMsFor,
       maxAttempts: opts.maxAttempts ?? 8,
       pollMs: opts.pollMs ?? 500,
       concurrency: opts.concurrency ?? 4,
@@ -39,7 +73,7 @@ export class JobQueue {
   }
 
   /** Queues a job; with a dedupeKey, a second job of the same key is dropped. True if queued. */
-  async enqueue(type: string, payload: unknown, opts: { dedupeKey?: string; delayMs?: number } = {}): Promise<boolean> {
+  async enqueue(type: string, payload: unknown, opts: EnqueueOptions = {}): Promise<boolean> {
     const r = await this.store.db
       .insertInto("jobs")
       .values({
@@ -60,7 +94,7 @@ export class JobQueue {
     return queued;
   }
 
-  start(handlers: Record<string, JobHandler>): void {
+  async start(handlers: Record<string, JobHandler>): Promise<void> {
     this.handlers = handlers;
     this.stopped = false;
     void this.loop();
@@ -80,6 +114,21 @@ export class JobQueue {
       .where("state", "in", ["queued", "running"])
       .executeTakeFirstOrThrow();
     return Number(r.n);
+  }
+
+  async dead(): Promise<number> {
+    const r = await this.store.db
+      .selectFrom("jobs")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("state", "=", "dead")
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async ready(): Promise<boolean> {
+    if (this.stopped) return false;
+    await this.store.db.selectFrom("jobs").select("id").limit(1).execute();
+    return true;
   }
 
   private async loop(): Promise<void> {
@@ -114,7 +163,7 @@ export class JobQueue {
     const t = Date.now();
     const candidates = await this.store.db
       .selectFrom("jobs")
-      .select(["id"])
+      .select(["id", "type"])
       .where((eb) =>
         eb.or([
           eb.and([eb("state", "=", "queued"), eb("run_at", "<=", t)]),
@@ -124,10 +173,11 @@ export class JobQueue {
       .orderBy("run_at")
       .limit(5)
       .execute();
-    for (const { id } of candidates) {
+    for (const { id, type } of candidates) {
+      const lease = this.opts.leaseMsFor?.(type) ?? this.opts.leaseMs;
       const r = await this.store.db
         .updateTable("jobs")
-        .set((eb) => ({ state: "running", locked_until: t + this.opts.leaseMs, attempts: eb("attempts", "+", 1) }))
+        .set((eb) => ({ state: "running", locked_until: t + lease, attempts: eb("attempts", "+", 1) }))
         .where("id", "=", id)
         .where((eb) =>
           eb.or([
@@ -143,16 +193,19 @@ export class JobQueue {
     return undefined;
   }
 
-  private async run(job: { id: number; type: string; payload: string; attempts: number }): Promise<void> {
+  private async run(job: { id: number; type: string; payload: string; attempts: number; created_at: string }): Promise<void> {
     const handler = this.handlers[job.type];
     try {
       if (!handler) throw new Error(`no handler for job type '${job.type}'`);
-      await handler(JSON.parse(job.payload), { id: job.id, attempts: job.attempts });
+      const info = { id: job.id, type: job.type, attempts: Number(job.attempts), enqueuedAt: Date.parse(job.created_at) };
+      await runInJob(info, () => handler(JSON.parse(job.payload), { id: job.id, attempts: Number(job.attempts) }));
       await this.store.db.updateTable("jobs").set({ state: "done", locked_until: null }).where("id", "=", job.id).execute();
+      jobEvents.onDone?.(job.type);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const dead = job.attempts >= this.opts.maxAttempts;
-      this.log.error({ job: job.id, type: job.type, attempt: job.attempts, dead, err: message }, "job failed");
+      this.log.error({ job: job.id, type: job.type, attempt: job.attempts, dead, err: message, stack: (err as Error)?.stack }, "job failed");
+      jobEvents.onFailed?.(job.type, dead);
       await this.store.db
         .updateTable("jobs")
         .set({
@@ -166,3 +219,9 @@ export class JobQueue {
     }
   }
 }
+
+/** Kept for callers that construct the SQLite queue by its old name: `new JobQueue(store, log)`. */
+export const JobQueue = StoreQueue;
+
+/** Hooks the metrics attach to: every failed attempt, and whether it was the last. */
+export const jobEvents: { onFailed?: (type: string, dead: boolean) => void; onDone?: (type: string) => void } = {};

@@ -29,7 +29,11 @@ export async function handleComment(deps: Deps, octokit: Octokit, ev: CommentEve
     deps.store.logAction({ keyId, repo: repoName, action, detail, actor: ev.author });
 
   const issue = await deps.store.issueByNumber(repoName, ev.issueNumber);
-  if (!issue) return reply(`\`/${command.name}\` only works on an issue keyfence opened about a leaked key.`);
+  if (!issue) {
+    // keyfence may have opened it a moment ago and not recorded its number yet: try again shortly.
+    if (await deps.store.issueBeingOpened(repoName)) throw new Error("an issue of this repository is being recorded; retrying");
+    return reply(`\`/${command.name}\` only works on an issue keyfence opened about a leaked key.`);
+  }
 
   const { settings } = await loadRepoSettings(octokit, ev.repo);
   const required: Role = command.name === "reactivate" ? "admin" : settings.rotate.permission;

@@ -14,4 +14,6 @@ export interface Deps {
   log: Logger;
   /** An Octokit authenticated as the given installation. */
   github(installationId: number): Promise<Octokit>;
+  /** An Octokit authenticated as the app itself (app endpoints only). */
+  githubApp(): Promise<Octokit>;
 }

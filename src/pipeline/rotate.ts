@@ -3,7 +3,7 @@ import { errorName } from "../aws/gateway.js";
 import { closeIssue, comment } from "../github/issues.js";
 import { rotationDoneComment } from "../github/issue-text.js";
 import { code } from "../github/markdown.js";
-import { putActionsSecret } from "../github/secrets.js";
+import { actionsPublicKey, putActionsSecret } from "../github/secrets.js";
 import { fullName, type Octokit, type RepoRef } from "../github/types.js";
 import { loadRepoSettings, type DestinationSetting } from "../config/repo.js";
 import type { Deps } from "./context.js";
@@ -88,6 +88,8 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
               await log(`deleted ${redactKeyId(k.keyId)}, created by an interrupted attempt and never delivered`);
             }
           }
+          // A destination that cannot be written is found before a key exists, not after.
+          for (const d of destinations) await checkDestination(deps, octokit, repo, account, d);
           const created = await aws.createKey(account, user);
           newSecret = created.secret;
           newKeyId = created.keyId;
@@ -186,6 +188,14 @@ async function deliver(
   }
   await putActionsSecret(octokit, repo, d.actions.id, keyId, d.actions.environment);
   await putActionsSecret(octokit, repo, d.actions.secret, secret, d.actions.environment);
+}
+
+async function checkDestination(deps: Deps, octokit: Octokit, repo: RepoRef, accountId: string, d: DestinationSetting): Promise<void> {
+  if ("secretsmanager" in d) {
+    await deps.aws.describeSecret(accountId, d.secretsmanager.secret_id, d.secretsmanager.region);
+    return;
+  }
+  await actionsPublicKey(octokit, repo, d.actions.environment);
 }
 
 async function deleteIfPresent(deps: Deps, account: string, user: string, keyId: string): Promise<void> {

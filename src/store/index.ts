@@ -190,6 +190,17 @@ export class Store {
     return Number(stale.numUpdatedRows) === 1;
   }
 
+  /** Whether an issue of this repository was opened but its number is not recorded yet. */
+  async issueBeingOpened(repo: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("issues")
+      .select("key_id")
+      .where("repo", "=", repo)
+      .where("number", "=", -1)
+      .executeTakeFirst();
+    return !!row;
+  }
+
   async recordIssue(repo: string, keyId: string, number: number): Promise<void> {
     await this.db
       .updateTable("issues")

@@ -85,6 +85,67 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex("findings_repo_key").on("findings").columns(["repo", "key_id"]).execute();
     },
   },
+  // Org-wide backfill (src/pipeline/backfill.ts): one run per scope, progress per repository.
+  "0002_backfill": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("backfill_runs")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("scope", "text", (c) => c.notNull())
+        .addColumn("mode", "text")
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("finished_at", "text")
+        .execute();
+      await db.schema
+        .createTable("backfill_repos")
+        .addColumn("run_id", "text", (c) => c.notNull())
+        .addColumn("repo", "text", (c) => c.notNull())
+        .addColumn("installation_id", "bigint", (c) => c.notNull())
+        .addColumn("info", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("owner", "text")
+        .addColumn("lease_until", "bigint")
+        .addColumn("scans", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("blobs", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("bytes", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("findings", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("mode", "text")
+        .addColumn("error", "text")
+        .addColumn("started_at", "text")
+        .addColumn("finished_at", "text")
+        .addPrimaryKeyConstraint("backfill_repos_pk", ["run_id", "repo"])
+        .execute();
+      await db.schema
+        .createTable("backfill_findings")
+        .addColumn("run_id", "text", (c) => c.notNull())
+        .addColumn("repo", "text", (c) => c.notNull())
+        .addColumn("key_id", "text", (c) => c.notNull())
+        .addColumn("redacted", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("commit_sha", "text", (c) => c.notNull())
+        .addColumn("path", "text", (c) => c.notNull())
+        .addColumn("line", "integer", (c) => c.notNull())
+        .addColumn("col", "integer", (c) => c.notNull())
+        .addColumn("author", "text", (c) => c.notNull())
+        .addColumn("author_email", "text", (c) => c.notNull())
+        .addColumn("authored_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("backfill_findings_place", ["run_id", "repo", "key_id", "commit_sha", "path", "line"])
+        .execute();
+    },
+  },
+  // Dedupe keys of jobs handed to pg-boss (src/jobs/pgboss.ts), written in the same transaction as the job.
+  "0003_job_keys": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("job_keys")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("job_id", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** An auto-numbered primary key, spelled the way each engine wants it. */

@@ -84,6 +84,66 @@ export interface JobTable {
   created_at: string;
 }
 
+/** A backfill: one per scope (org:NAME, repo:OWNER/NAME, installation:ID, all); run again, it resumes. */
+export interface BackfillRunTable {
+  id: string;
+  scope: string;
+  /** report | contain, or null: each repository's settings decide. */
+  mode: string | null;
+  /** running | done */
+  state: string;
+  created_at: string;
+  finished_at: string | null;
+}
+
+/** One repository of a backfill: its progress survives a restart. */
+export interface BackfillRepoTable {
+  run_id: string;
+  repo: string;
+  installation_id: number;
+  /** JSON RepoInfo (html URL, clone URL, private). */
+  info: string;
+  /** pending | running | done | failed */
+  state: string;
+  /** host:pid of the worker scanning it, while running. */
+  owner: string | null;
+  lease_until: number | null;
+  /** How many times a scan started: 1 for a repository scanned once. */
+  scans: number;
+  blobs: number;
+  bytes: number;
+  findings: number;
+  /** The mode it was handled in. */
+  mode: string | null;
+  error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** What a backfill found, with the introducing commit's author and date, for its report. No secret. */
+export interface BackfillFindingTable {
+  run_id: string;
+  repo: string;
+  key_id: string;
+  redacted: string;
+  kind: string;
+  commit_sha: string;
+  path: string;
+  line: number;
+  col: number;
+  author: string;
+  author_email: string;
+  authored_at: string;
+}
+
+/** A job's dedupe key, once: with pg-boss, whose own keys only hold while a job is pending. */
+export interface JobKeyTable {
+  key: string;
+  type: string;
+  job_id: string | null;
+  created_at: string;
+}
+
 export interface Database {
   deliveries: DeliveryTable;
   findings: FindingTable;
@@ -92,4 +152,8 @@ export interface Database {
   actions: ActionTable;
   rotations: RotationTable;
   jobs: JobTable;
+  backfill_runs: BackfillRunTable;
+  backfill_repos: BackfillRepoTable;
+  backfill_findings: BackfillFindingTable;
+  job_keys: JobKeyTable;
 }

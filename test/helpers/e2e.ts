@@ -38,6 +38,10 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
       return [app.lines.join("\n"), ...db, githubText()].join("\n");
     },
     async close() {
+      if (process.env.E2E_DUMP_LOGS) {
+        console.log(app.lines.filter((l) => !/"level":30/.test(l)).join("\n"));
+        console.log(JSON.stringify(world.github.issues(world.org, world.repo).map((i) => [i.number, i.state, i.comments.map((c) => c.body.slice(0, 120))]), null, 1));
+      }
       await app.kill();
       await world.close();
       rmSync(dir, { recursive: true, force: true });
@@ -57,7 +61,7 @@ export async function keyWorks(endpoint: string, accessKeyId: string, secretAcce
   }
 }
 
-export async function eventually<T>(fn: () => T | Promise<T>, ms = 20_000): Promise<NonNullable<T>> {
+export async function eventually<T>(fn: () => T | Promise<T>, ms = 60_000): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
