@@ -13,6 +13,8 @@ export interface Harness {
   /** Everything keyfence wrote or made visible: logs, database files, GitHub-visible text. */
   everything(): string;
   githubText(): string;
+  /** Kills keyfence without warning (SIGKILL) and starts it again on the same database. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -20,8 +22,10 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   const world = await startWorld();
   const dir = mkdtempSync(join(tmpdir(), "keyfence-e2e-"));
   const dbPath = join(dir, "keyfence.db");
-  const app = await startAppProcess({ ...world.env, KEYFENCE_DB: dbPath, ...extraEnv });
+  const env = { ...world.env, KEYFENCE_DB: dbPath, KEYFENCE_MIRRORS: join(dir, "mirrors"), ...extraEnv };
+  let app = await startAppProcess(env);
   world.github.setWebhookUrl(`${app.url}/api/github/webhooks`);
+  const earlierLines: string[] = [];
   const githubText = () =>
     world.github
       .issues(world.org, world.repo)
@@ -30,12 +34,20 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
       .join("\n");
   return {
     world,
-    app,
+    get app() {
+      return app;
+    },
     dbPath,
     githubText,
     everything() {
       const db = [dbPath, `${dbPath}-wal`].filter(existsSync).map((f) => readFileSync(f).toString("latin1"));
-      return [app.lines.join("\n"), ...db, githubText()].join("\n");
+      return [...earlierLines, app.lines.join("\n"), ...db, githubText()].join("\n");
+    },
+    async restart() {
+      await app.kill("SIGKILL");
+      earlierLines.push(...app.lines);
+      app = await startAppProcess(env);
+      world.github.setWebhookUrl(`${app.url}/api/github/webhooks`);
     },
     async close() {
       if (process.env.E2E_DUMP_LOGS) {
