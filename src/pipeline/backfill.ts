@@ -102,7 +102,7 @@ export async function backfillRepo(deps: Deps, job: BackfillRepoJob, opts: Backf
       });
     }
     if (findings.length > 0) {
-      await handleFindings(deps, octokit, job.repo, findings, { contain: mode === "contain", labels: settings.labels, assignees: [] });
+      await handleFindings(deps, octokit, job.repo, findings, { contain: mode === "contain", labels: settings.labels, assignees: async () => [] });
     }
     await bs.finishRepo(job.runId, name, { blobs: result.blobs, bytes: result.bytes, findings: findings.length, mode });
     log.info({ blobs: result.blobs, bytes: result.bytes, findings: findings.length, seconds: result.seconds, mode }, "repository backfilled");

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { NotPermittedError } from "../aws/gateway.js";
-import { redactKeyId } from "../detect/index.js";
+import { accountFromKeyId, redactKeyId } from "../detect/index.js";
 import { ISSUE_LABEL, keyMarker, leakIssueBody, leakIssueTitle, type LeakReport } from "../github/issue-text.js";
 import { comment, ensureLabel, findIssueByMarker, openIssue } from "../github/issues.js";
 import { code } from "../github/markdown.js";
 import { fullName, type Octokit, type RepoRef } from "../github/types.js";
 import type { CommitFinding } from "../sources/push.js";
 import type { Deps } from "./context.js";
+import { metrics, observeContainment } from "../metrics/index.js";
 
 export interface RepoInfo extends RepoRef {
   htmlUrl: string;
@@ -25,10 +26,10 @@ export interface HandleOptions {
   /** Deactivate live keys (mode: contain), or only report them (mode: report). */
   contain: boolean;
   labels: string[];
-  assignees: string[];
+  assignees: () => Promise<string[]>;
 }
 
-const defaults: HandleOptions = { contain: true, labels: [ISSUE_LABEL], assignees: [] };
+const defaults: HandleOptions = { contain: true, labels: [ISSUE_LABEL], assignees: async () => [] };
 
 /** Everything that follows a push in which credentials were found: record, contain, tell. */
 export async function handleFindings(
@@ -58,6 +59,7 @@ export async function handleFindings(
       });
       if (isNew) fresh.push(p);
     }
+    metrics.findings.inc({ kind }, fresh.length);
     deps.log.info({ key: redactKeyId(keyId), kind, repo: fullName(repo), places: places.length }, "credential found");
     // Example keys get no AWS call and no issue: the check run notes them.
     if (kind === "example") continue;
@@ -79,6 +81,10 @@ export async function contain(deps: Deps, keyId: string, opts = { deactivate: tr
     store.updateKey(keyId, { state, claimed_until: null, ...patch });
 
   try {
+    // The account decoded offline from the key ID lets the owner lookup start at once; nothing is
+    // done to the key until sts:GetAccessKeyInfo has confirmed that account.
+    const hint = accountFromKeyId(keyId);
+    const early = key.kind !== "temporary" && hint && aws.mayActIn(hint) ? aws.lastUsed(hint, keyId).catch(() => undefined) : undefined;
     const accountId = await aws.accountOf(keyId);
     await store.updateKey(keyId, { account_id: accountId });
     if (key.kind === "temporary") {
@@ -88,7 +94,7 @@ export async function contain(deps: Deps, keyId: string, opts = { deactivate: tr
       await store.logAction({ keyId, action: "not-permitted", detail: `account ${accountId} is not one keyfence may act in` });
       return await done("foreign", { note: `account ${accountId} is not one keyfence is configured to act in` });
     }
-    const use = await aws.lastUsed(accountId, keyId);
+    const use = (accountId === hint ? await early : undefined) ?? (await aws.lastUsed(accountId, keyId));
     await store.updateKey(keyId, {
       user_name: use.userName,
       last_used: use.date ? JSON.stringify({ date: use.date.toISOString(), serviceName: use.serviceName, region: use.region }) : null,
@@ -100,6 +106,7 @@ export async function contain(deps: Deps, keyId: string, opts = { deactivate: tr
       await store.updateKey(keyId, { contained_at: at.toISOString() });
       await store.logAction({ keyId, action: "deactivated", detail: "set the key to Inactive (iam:UpdateAccessKey)" });
       deps.log.info({ key: redactKeyId(keyId), account: accountId }, "key deactivated");
+      observeContainment();
     }
     await aws.revokeSessions(accountId, use.userName, new Date());
     await store.logAction({
@@ -138,7 +145,7 @@ async function tell(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string,
     (await findIssueByMarker(octokit, repo, report.marker)) ??
     (await (async () => {
       for (const label of labels) await ensureLabel(octokit, repo, label);
-      return openIssue(octokit, repo, { title: leakIssueTitle(report), body: leakIssueBody(report), labels, assignees: opts.assignees });
+      return openIssue(octokit, repo, { title: leakIssueTitle(report), body: leakIssueBody(report), labels, assignees: await opts.assignees() });
     })());
   await deps.store.recordIssue(name, keyId, number);
   await deps.store.logAction({ keyId, repo: name, action: "issue-opened", detail: `opened issue #${number}` });

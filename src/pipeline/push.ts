@@ -22,7 +22,8 @@ export async function scanPush(deps: Deps, job: PushJob): Promise<void> {
   const findings = all.filter((f) => !isIgnored(settings, f.path));
   if (findings.length > 0) {
     const pusher = job.push.sender?.login;
-    const assignees = settings.assign_pusher && pusher && (await isCollaborator(octokit, job.repo, pusher)) ? [pusher] : [];
+    // Asked only once an issue is to be opened: containment waits for nothing it does not need.
+    const assignees = async () => (settings.assign_pusher && pusher && (await isCollaborator(octokit, job.repo, pusher)) ? [pusher] : []);
     await handleFindings(deps, octokit, job.repo, findings, { contain: settings.mode === "contain", labels: settings.labels, assignees });
   }
   await reportCheck(

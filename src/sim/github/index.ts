@@ -1,0 +1,300 @@
+/**
+ * Local simulator of GitHub: REST (/api/v3), git smart HTTP, webhooks.
+ * Use with Probot via GHE_HOST=<sim.host> GHE_PROTOCOL=http.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomToken } from "./auth.js";
+import { SimCore } from "./core.js";
+import { buildCommit, git, initBare, listRefs, ZERO_SHA } from "./git.js";
+import { addComment, emitComment } from "./routes/issue-model.js";
+import { ensureEnvironment } from "./routes/secrets.js";
+import { SimServer, type FaultRule, type RequestLog } from "./server.js";
+import { checkRunView, issueView } from "./simstate.js";
+import { SimState, type Role, type SimRepo } from "./state.js";
+import { WebhookDispatcher, type Delivery } from "./webhooks.js";
+
+export type { Delivery, FaultRule, RequestLog };
+
+export interface GitHubSimOptions { port?: number; latencyMs?: number; dataDir?: string }
+
+export const DEFAULT_APP_PERMISSIONS: Record<string, string> = {
+  metadata: "read", contents: "write", issues: "write", checks: "write", secrets: "write",
+  actions: "read", environments: "write", pull_requests: "write", members: "read",
+};
+export const DEFAULT_APP_EVENTS = ["push", "issues", "issue_comment", "check_run"];
+
+export interface AddAppOptions {
+  appId: number; slug: string; publicKeyPem: string; webhookSecret: string; webhookUrl?: string;
+  /** extension: installation permissions (default DEFAULT_APP_PERMISSIONS) */
+  permissions?: Record<string, string>;
+  /** extension: subscribed events (default DEFAULT_APP_EVENTS; "*" = all) */
+  events?: string[];
+  name?: string;
+}
+
+export interface SimIssueView {
+  number: number; title: string; body: string; state: "open" | "closed"; state_reason: string | null;
+  labels: string[]; assignees: string[]; user: string;
+  comments: Array<{ id: number; user: string; body: string; reactions: string[] }>;
+  reactions: string[];
+}
+export interface SimCheckRunView { id: number; head_sha: string; name: string; status: string; conclusion?: string; output?: { title?: string; summary?: string; text?: string; annotations?: unknown[] } }
+
+export interface GitHubSim {
+  url: string;
+  host: string;
+  apiUrl: string;
+  close(): Promise<void>;
+  addApp(app: AddAppOptions): void;
+  setWebhookUrl(url: string): void;
+  addUser(login: string, opts?: { type?: "User" | "Bot"; email?: string }): void;
+  addInstallation(inst: { id: number; account: string; accountType?: "Organization" | "User" }): void;
+  addRepo(owner: string, name: string, opts?: { private?: boolean; defaultBranch?: string }): Promise<{ cloneUrl: string }>;
+  setCollaborator(owner: string, repo: string, login: string, role: Role): void;
+  userToken(login: string): string;
+  push(owner: string, repo: string, opts: { branch: string; pusher: string; commits: Array<{ message: string; files: Record<string, string | Buffer | null> }>; force?: boolean; from?: string }): Promise<{ before: string; after: string; shas: string[] }>;
+  comment(owner: string, repo: string, issueNumber: number, login: string, body: string): Promise<{ id: number }>;
+  editComment(owner: string, repo: string, commentId: number, login: string, body: string): Promise<void>;
+  idle(): Promise<void>;
+  deliveries: Delivery[];
+  redeliver(deliveryId: string): Promise<number>;
+  issues(owner: string, repo: string): SimIssueView[];
+  labels(owner: string, repo: string): string[];
+  actionsSecret(owner: string, repo: string, name: string, environment?: string): string | undefined;
+  checkRuns(owner: string, repo: string): SimCheckRunView[];
+  setFile(owner: string, repo: string, path: string, content: string): Promise<void>;
+  setLatency(ms: number): void;
+  fail(rule: FaultRule): void;
+  requests: RequestLog[];
+  // extensions
+  /** create a deployment environment (GitHub 404s environment secrets for unknown environments) */
+  addEnvironment(owner: string, repo: string, name: string): void;
+  /** remove all fault rules */
+  clearFaults(): void;
+  /** opt-in GitHub secondary rate limit on content creation: at most `perMinute` mutating REST calls per token per minute (403 + retry-after); undefined = off */
+  setContentRateLimit(perMinute: number | undefined): void;
+  /** move the simulated clock (token expiry, JWT iat/exp checks, Date header) by `ms` */
+  advanceClock(ms: number): void;
+  /** absolute path of the bare repository on disk */
+  repoDir(owner: string, repo: string): string;
+  /** clone URL with credentials for `login` embedded */
+  authedCloneUrl(owner: string, repo: string, login: string): string;
+}
+
+class Sim implements GitHubSim {
+  url = ""; host = ""; apiUrl = "";
+  state = new SimState();
+  hooks: WebhookDispatcher;
+  core!: SimCore;
+  server!: SimServer;
+  private http!: Server;
+  private userTokens = new Map<string, string>();
+
+  constructor(public dataDir: string, private ownsDataDir: boolean) {
+    this.hooks = new WebhookDispatcher(() => this.state.app);
+  }
+
+  async listen(port: number) {
+    this.core = new SimCore(this.state, { web: "", api: "" }, this.hooks, this.dataDir);
+    this.server = new SimServer(this.core);
+    this.http = createServer(this.server.handle);
+    this.http.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen(port, "127.0.0.1", () => resolve());
+    });
+    const addr = this.http.address();
+    const p = typeof addr === "object" && addr ? addr.port : port;
+    this.host = `127.0.0.1:${p}`;
+    this.url = `http://${this.host}`;
+    this.apiUrl = `${this.url}/api/v3`;
+    this.core.urls.web = this.url;
+    this.core.urls.api = this.apiUrl;
+  }
+
+  get deliveries() { return this.hooks.deliveries; }
+  get requests() { return this.server.requests; }
+
+  async close() {
+    await this.idle().catch(() => {});
+    this.http.closeAllConnections?.();
+    await new Promise<void>((r) => this.http.close(() => r()));
+    if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  addApp(a: AddAppOptions) {
+    const bot = this.state.ensureUser(`${a.slug}[bot]`, "Bot");
+    this.state.app = {
+      id: a.appId, slug: a.slug, name: a.name ?? a.slug, publicKeyPem: a.publicKeyPem, webhookSecret: a.webhookSecret,
+      webhookUrl: a.webhookUrl, hookId: this.state.nextId("hook", 400_000_000), permissions: { ...(a.permissions ?? DEFAULT_APP_PERMISSIONS) },
+      events: [...(a.events ?? DEFAULT_APP_EVENTS)], botUser: bot, createdAt: new Date(),
+    };
+  }
+  setWebhookUrl(url: string) {
+    if (!this.state.app) throw new Error("setWebhookUrl: call addApp first");
+    this.state.app.webhookUrl = url;
+  }
+  addUser(login: string, opts: { type?: "User" | "Bot"; email?: string } = {}) {
+    const u = this.state.ensureUser(login, opts.type ?? "User", opts.email);
+    if (opts.type) u.type = opts.type;
+    if (opts.email) u.email = opts.email;
+  }
+  addInstallation(inst: { id: number; account: string; accountType?: "Organization" | "User" }) {
+    const type = inst.accountType ?? "Organization";
+    const u = this.state.ensureUser(inst.account, type);
+    u.type = type;
+    if (type === "Organization") { u.email = null; u.name = null; }
+    this.state.installations.set(inst.id, { id: inst.id, account: u.login, accountType: type, createdAt: new Date() });
+  }
+  async addRepo(owner: string, name: string, opts: { private?: boolean; defaultBranch?: string } = {}) {
+    if (this.state.getRepo(owner, name)) throw new Error(`addRepo: ${owner}/${name} exists`);
+    const ownerUser = this.state.ensureUser(owner);
+    const dir = join(this.dataDir, ownerUser.login, `${name}.git`);
+    await mkdir(join(this.dataDir, ownerUser.login), { recursive: true });
+    const defaultBranch = opts.defaultBranch ?? "main";
+    await initBare(dir, defaultBranch);
+    const now = new Date();
+    const repo: SimRepo = {
+      id: this.state.nextId("repo", 700_000_000), owner: ownerUser.login, name, private: !!opts.private, defaultBranch, dir,
+      createdAt: now, updatedAt: now, pushedAt: null, collaborators: new Map(), issues: [], labels: [], checkRuns: [],
+      secrets: new Map(), environments: new Map(), seenCommits: new Set(),
+    };
+    this.state.repos.set(this.state.repoKey(ownerUser.login, name), repo);
+    return { cloneUrl: `${this.url}/${ownerUser.login}/${name}.git` };
+  }
+  private repo(owner: string, name: string): SimRepo {
+    const r = this.state.getRepo(owner, name);
+    if (!r) throw new Error(`unknown repo ${owner}/${name}`);
+    return r;
+  }
+  repoDir(owner: string, repo: string) { return this.repo(owner, repo).dir; }
+  setCollaborator(owner: string, repo: string, login: string, role: Role) {
+    const u = this.state.ensureUser(login);
+    this.repo(owner, repo).collaborators.set(u.login, role);
+  }
+  userToken(login: string): string {
+    const u = this.state.ensureUser(login);
+    let t = this.userTokens.get(u.login);
+    if (!t) {
+      t = randomToken("ghp");
+      this.state.tokens.set(t, { token: t, kind: "user", login: u.login });
+      this.userTokens.set(u.login, t);
+    }
+    return t;
+  }
+  authedCloneUrl(owner: string, repo: string, login: string) {
+    const r = this.repo(owner, repo);
+    return `http://${encodeURIComponent(login)}:${this.userToken(login)}@${this.host}/${r.owner}/${r.name}.git`;
+  }
+
+  async push(owner: string, repoName: string, opts: { branch: string; pusher: string; commits: Array<{ message: string; files: Record<string, string | Buffer | null> }>; force?: boolean; from?: string }) {
+    const repo = this.repo(owner, repoName);
+    const user = this.state.ensureUser(opts.pusher);
+    const ref = opts.branch.startsWith("refs/") ? opts.branch : `refs/heads/${opts.branch}`;
+    const refs = await listRefs(repo.dir);
+    const before = refs.get(ref) ?? ZERO_SHA;
+    let parent: string | undefined = opts.from ?? (before !== ZERO_SHA ? before : refs.get(`refs/heads/${repo.defaultBranch}`));
+    const tmp = await mkdtemp(join(tmpdir(), "ghsim-push-"));
+    try {
+      await git(["init", "-q", "--bare", tmp]);
+      await writeFile(join(tmp, "objects", "info", "alternates"), join(repo.dir, "objects") + "\n");
+      const shas: string[] = [];
+      let t = Date.now();
+      for (const c of opts.commits) {
+        parent = await buildCommit(tmp, {
+          parent, files: c.files, message: c.message, author: { name: user.name ?? user.login, email: user.email ?? `${user.login}@users.noreply.github.local` },
+          indexFile: join(tmp, "sim-index"), date: new Date(t),
+        });
+        t += 1000;
+        shas.push(parent);
+      }
+      if (!parent) throw new Error("push: nothing to push (no commits and no base)");
+      const url = this.authedCloneUrl(repo.owner, repo.name, user.login);
+      const r = await git(["-c", "credential.helper=", "push", "--porcelain", ...(opts.force ? ["--force"] : []), url, `${parent}:${ref}`], { gitDir: tmp, allowFail: true });
+      await this.server.settled();
+      if (r.code !== 0) throw new Error(`push to ${repo.owner}/${repo.name} ${ref} as ${user.login} failed: ${r.stderr.trim() || r.stdout.toString().trim()}`);
+      return { before, after: parent, shas };
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  async comment(owner: string, repoName: string, issueNumber: number, login: string, body: string) {
+    const repo = this.repo(owner, repoName);
+    const issue = repo.issues.find((i) => i.number === issueNumber);
+    if (!issue) throw new Error(`comment: no issue #${issueNumber} in ${owner}/${repoName}`);
+    const u = this.state.ensureUser(login);
+    const c = addComment(this.core, repo, issue, u.login, body, false);
+    return { id: c.id };
+  }
+  async editComment(owner: string, repoName: string, commentId: number, login: string, body: string) {
+    const repo = this.repo(owner, repoName);
+    for (const issue of repo.issues) {
+      const c = issue.comments.find((x) => x.id === commentId);
+      if (!c) continue;
+      const from = c.body;
+      c.body = body;
+      c.updatedAt = new Date();
+      emitComment(this.core, repo, issue, c, "edited", this.state.ensureUser(login).login, { changes: { body: { from } } });
+      return;
+    }
+    throw new Error(`editComment: no comment ${commentId} in ${owner}/${repoName}`);
+  }
+
+  async idle() {
+    do {
+      await this.server.settled();
+      await this.hooks.idle();
+    } while (this.server.busy());
+  }
+  redeliver(id: string) { return this.hooks.redeliver(id); }
+  issues(owner: string, repo: string) { return this.repo(owner, repo).issues.map(issueView) as SimIssueView[]; }
+  labels(owner: string, repo: string) { return this.repo(owner, repo).labels.map((l) => l.name); }
+  actionsSecret(owner: string, repo: string, name: string, environment?: string) {
+    const r = this.repo(owner, repo);
+    const holder = environment ? r.environments.get(environment) : r;
+    return holder?.secrets.get(name.toUpperCase())?.value;
+  }
+  checkRuns(owner: string, repo: string) { return this.repo(owner, repo).checkRuns.map(checkRunView); }
+  addEnvironment(owner: string, repo: string, name: string) { ensureEnvironment(this.state, this.repo(owner, repo), name); }
+
+  async setFile(owner: string, repoName: string, path: string, content: string) {
+    const repo = this.repo(owner, repoName);
+    await this.server.withRepoLock(repo.dir, async () => {
+      const ref = `refs/heads/${repo.defaultBranch}`;
+      const refs = await listRefs(repo.dir);
+      const parent = refs.get(ref);
+      const tmp = await mkdtemp(join(tmpdir(), "ghsim-idx-"));
+      try {
+        const owner = this.state.ensureUser(repo.owner);
+        const sha = await buildCommit(repo.dir, {
+          parent, files: { [path]: content }, message: `Update ${path}`,
+          author: { name: owner.name ?? owner.login, email: owner.email ?? `${owner.login}@users.noreply.github.local` }, indexFile: join(tmp, "index"),
+        });
+        await git(["update-ref", ref, sha, parent ?? ZERO_SHA], { gitDir: repo.dir });
+        repo.seenCommits.add(sha);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    });
+  }
+
+  setLatency(ms: number) { this.server.latencyMs = ms; }
+  advanceClock(ms: number) { this.state.clockOffsetMs += ms; }
+  setContentRateLimit(perMinute: number | undefined) { this.server.contentPerMinute = perMinute; }
+  fail(rule: FaultRule) { this.server.faults.push({ ...rule, remaining: rule.times ?? Infinity }); }
+  clearFaults() { this.server.faults.length = 0; }
+}
+
+export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHubSim> {
+  const own = !opts.dataDir;
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "ghsim-")));
+  await mkdir(dataDir, { recursive: true });
+  const sim = new Sim(dataDir, own);
+  await sim.listen(opts.port ?? 0);
+  if (opts.latencyMs) sim.setLatency(opts.latencyMs);
+  return sim;
+}

@@ -1,0 +1,176 @@
+/** In-memory model of the simulated GitHub. */
+export type Role = "admin" | "maintain" | "write" | "triage" | "read";
+
+export interface SimUser {
+  id: number;
+  login: string;
+  type: "User" | "Bot" | "Organization";
+  email: string | null;
+  name: string | null;
+  createdAt: Date;
+}
+
+export interface SimApp {
+  id: number;
+  slug: string;
+  name: string;
+  publicKeyPem: string;
+  webhookSecret: string;
+  webhookUrl?: string;
+  hookId: number;
+  permissions: Record<string, string>;
+  events: string[];
+  botUser: SimUser;
+  createdAt: Date;
+}
+
+export interface SimInstallation {
+  id: number;
+  account: string;
+  accountType: "Organization" | "User";
+  createdAt: Date;
+}
+
+export interface SimLabel { id: number; name: string; color: string; description: string | null; default: boolean }
+
+export interface SimReaction { id: number; user: string; content: string; createdAt: Date }
+
+export interface SimComment {
+  id: number;
+  issueNumber: number;
+  user: string;
+  body: string;
+  viaApp: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  reactions: SimReaction[];
+}
+
+export interface SimIssue {
+  id: number;
+  number: number;
+  title: string;
+  body: string | null;
+  state: "open" | "closed";
+  stateReason: "completed" | "not_planned" | "reopened" | "duplicate" | null;
+  labels: string[];
+  assignees: string[];
+  user: string;
+  viaApp: boolean;
+  locked: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+  closedBy: string | null;
+  comments: SimComment[];
+  reactions: SimReaction[];
+}
+
+export interface SimCheckRun {
+  id: number;
+  suiteId: number;
+  head_sha: string;
+  name: string;
+  status: string;
+  conclusion?: string;
+  external_id: string | null;
+  details_url: string | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  output?: { title?: string; summary?: string; text?: string; annotations?: unknown[] };
+  appId: number;
+}
+
+export interface SimSecret { name: string; value: string; createdAt: Date; updatedAt: Date }
+
+export interface SimKeyPair { keyId: string; publicKey: Uint8Array; privateKey: Uint8Array }
+
+export interface SimEnvironment { id: number; name: string; secrets: Map<string, SimSecret>; keyPair?: SimKeyPair; createdAt: Date }
+
+export interface SimRepo {
+  id: number;
+  owner: string;
+  name: string;
+  private: boolean;
+  defaultBranch: string;
+  dir: string;
+  createdAt: Date;
+  updatedAt: Date;
+  pushedAt: Date | null;
+  collaborators: Map<string, Role>;
+  issues: SimIssue[];
+  labels: SimLabel[];
+  checkRuns: SimCheckRun[];
+  secrets: Map<string, SimSecret>;
+  keyPair?: SimKeyPair;
+  environments: Map<string, SimEnvironment>;
+  /** every commit sha ever pushed (for the push payload's `distinct`) */
+  seenCommits: Set<string>;
+}
+
+export interface SimToken {
+  token: string;
+  kind: "installation" | "user";
+  installationId?: number;
+  login?: string;
+  repositoryNames?: string[];
+  permissions?: Record<string, string>;
+  expiresAt?: Date;
+}
+
+export class SimState {
+  users = new Map<string, SimUser>();
+  app?: SimApp;
+  installations = new Map<number, SimInstallation>();
+  repos = new Map<string, SimRepo>();
+  tokens = new Map<string, SimToken>();
+  private seq = new Map<string, number>();
+  /** simulated clock skew (ms) applied to token expiry, JWT checks and the Date header */
+  clockOffsetMs = 0;
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  nextId(kind: string, start = 1000): number {
+    const n = (this.seq.get(kind) ?? start) + 1;
+    this.seq.set(kind, n);
+    return n;
+  }
+
+  repoKey(owner: string, name: string): string {
+    return `${owner.toLowerCase()}/${name.toLowerCase()}`;
+  }
+  getRepo(owner: string, name: string): SimRepo | undefined {
+    return this.repos.get(this.repoKey(owner, name));
+  }
+  getUser(login: string): SimUser | undefined {
+    return this.users.get(login.toLowerCase());
+  }
+  ensureUser(login: string, type: SimUser["type"] = "User", email?: string): SimUser {
+    const existing = this.getUser(login);
+    if (existing) return existing;
+    const u: SimUser = {
+      id: this.nextId("user", 100000),
+      login,
+      type,
+      email: email ?? (type === "User" ? `${login.toLowerCase()}@users.noreply.github.local` : null),
+      name: type === "User" ? login : null,
+      createdAt: new Date(),
+    };
+    this.users.set(login.toLowerCase(), u);
+    return u;
+  }
+  installationForOwner(owner: string): SimInstallation | undefined {
+    for (const i of this.installations.values()) if (i.account.toLowerCase() === owner.toLowerCase()) return i;
+    return undefined;
+  }
+  installationRepos(inst: SimInstallation): SimRepo[] {
+    return [...this.repos.values()].filter((r) => r.owner.toLowerCase() === inst.account.toLowerCase());
+  }
+  /** Effective role of a user on a repo (owner of a user repo = admin). */
+  roleOf(repo: SimRepo, login: string): Role | undefined {
+    if (repo.owner.toLowerCase() === login.toLowerCase()) return "admin";
+    for (const [l, r] of repo.collaborators) if (l.toLowerCase() === login.toLowerCase()) return r;
+    return undefined;
+  }
+}
