@@ -1,10 +1,12 @@
 import type { ApplicationFunction, Probot } from "probot";
+import { REPO_SETTINGS_PATH } from "./config/repo.js";
 import type { Deps } from "./pipeline/context.js";
 import { handleComment, type CommentEvent } from "./pipeline/commands.js";
 import { scanPush, type PushJob } from "./pipeline/push.js";
 import { runRotation, type RotateJob } from "./pipeline/rotate.js";
 import type { JobHandler } from "./jobs/queue.js";
 import { backfillOnInstall, backfillRepoJob, type BackfillInstallJob, type BackfillRepoJob } from "./pipeline/backfill.js";
+import { reconcileRef, scanPushAndRecord, type ReconcileJob } from "./pipeline/reconcile.js";
 
 /**
  * The webhook handlers. They only verify (Probot checks the signature), record and queue: the
@@ -35,6 +37,7 @@ export function keyfenceApp(deps: Omit<Deps, "github" | "githubApp">): Applicati
             id: c.id,
             distinct: c.distinct,
             files: (c.added?.length ?? 0) + (c.removed?.length ?? 0) + (c.modified?.length ?? 0),
+            settings: [...(c.added ?? []), ...(c.removed ?? []), ...(c.modified ?? [])].includes(REPO_SETTINGS_PATH),
           })),
           pusher: { name: p.pusher.name },
           sender: { login: p.sender?.login },
@@ -80,7 +83,9 @@ async function accept(deps: Omit<Deps, "github" | "githubApp">, deliveryId: stri
 
 export function jobHandlers(deps: Deps): Record<string, JobHandler> {
   return {
-    push: (job: PushJob) => scanPush(deps, job),
+    // The scanned head is recorded per ref, for the reconciliation sweep (src/pipeline/reconcile.ts).
+    push: (job: PushJob) => scanPushAndRecord(deps, job, scanPush),
+    "reconcile-ref": (job: ReconcileJob) => reconcileRef(deps, job),
     comment: async (ev: CommentEvent) => handleComment(deps, await deps.github(ev.installationId), ev),
     rotate: (job: RotateJob) => runRotation(deps, job),
     "backfill-install": async (job: BackfillInstallJob) => void (await backfillOnInstall(deps, job)),

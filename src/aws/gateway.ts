@@ -20,6 +20,12 @@ export interface LastUse {
   region?: string;
 }
 
+export interface Owner {
+  accountId: string;
+  /** The IAM user and the key's last use; absent for temporary keys and accounts keyfence may not act in. */
+  use?: LastUse;
+}
+
 /** keyfence may not act in this account: not configured, or its role cannot be assumed there. */
 export class NotPermittedError extends Error {
   constructor(
@@ -50,6 +56,7 @@ interface CachedRole {
 export class AwsGateway {
   private readonly sts: STSClient;
   private readonly roles = new Map<string, Promise<CachedRole>>();
+  private readonly owners = new Map<string, { at: number; owner: Promise<Owner> }>();
   readonly calls = { count: 0, errors: 0 };
 
   constructor(
@@ -67,6 +74,28 @@ export class AwsGateway {
     const r = await this.call(() => this.sts.send(new GetAccessKeyInfoCommand({ AccessKeyId: keyId })));
     if (!r.Account) throw new Error("sts:GetAccessKeyInfo returned no account");
     return r.Account;
+  }
+
+  /**
+   * The key's account (sts:GetAccessKeyInfo) and, where keyfence may act, its user and last use.
+   * The account decoded offline from the key ID (`hint`) lets the user lookup run alongside the
+   * account lookup; the answer counts only once STS has confirmed the account. Remembered for a
+   * minute, so a lookup started early (while a push's settings are still being read) is not repeated.
+   */
+  lookupOwner(keyId: string, opts: { hint?: string; temporary?: boolean } = {}): Promise<Owner> {
+    const cached = this.owners.get(keyId);
+    if (cached && Date.now() - cached.at < 60_000) return cached.owner;
+    const owner = (async (): Promise<Owner> => {
+      const { hint, temporary } = opts;
+      const early = !temporary && hint && this.mayActIn(hint) ? this.lastUsed(hint, keyId).catch(() => undefined) : undefined;
+      const accountId = await this.accountOf(keyId);
+      if (temporary || !this.mayActIn(accountId)) return { accountId };
+      const use = (accountId === hint ? await early : undefined) ?? (await this.lastUsed(accountId, keyId));
+      return { accountId, use };
+    })();
+    this.owners.set(keyId, { at: Date.now(), owner });
+    owner.catch(() => this.owners.delete(keyId));
+    return owner;
   }
 
   async lastUsed(accountId: string, keyId: string): Promise<LastUse> {

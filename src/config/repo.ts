@@ -59,7 +59,32 @@ export function parseRepoSettings(raw: unknown): { settings: RepoSettings; probl
   return { settings: defaultRepoSettings, problems };
 }
 
-export async function loadRepoSettings(octokit: Octokit, repo: RepoRef): Promise<{ settings: RepoSettings; problems: string[] }> {
+type Loaded = { settings: RepoSettings; problems: string[] };
+
+/**
+ * Settings read in the last minute, by repository: reading them costs one or two API calls on the
+ * way to containment. A push that changes `.github/keyfence.yml` drops the entries it affects.
+ */
+const recent = new Map<string, { at: number; loaded: Promise<Loaded> }>();
+const TTL_MS = 60_000;
+
+export function forgetRepoSettings(repo: RepoRef): void {
+  if (repo.repo === ".github") {
+    for (const k of recent.keys()) if (k.startsWith(`${repo.owner}/`)) recent.delete(k);
+  } else recent.delete(`${repo.owner}/${repo.repo}`);
+}
+
+export function loadRepoSettings(octokit: Octokit, repo: RepoRef): Promise<Loaded> {
+  const key = `${repo.owner}/${repo.repo}`;
+  const hit = recent.get(key);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.loaded;
+  const loaded = readRepoSettings(octokit, repo);
+  recent.set(key, { at: Date.now(), loaded });
+  loaded.catch(() => recent.delete(key));
+  return loaded;
+}
+
+async function readRepoSettings(octokit: Octokit, repo: RepoRef): Promise<Loaded> {
   try {
     const { config } = await octokit.config.get({ ...repo, path: REPO_SETTINGS_PATH });
     return parseRepoSettings(Object.keys(config).length === 0 ? {} : config);

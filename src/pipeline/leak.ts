@@ -81,20 +81,15 @@ export async function contain(deps: Deps, keyId: string, opts = { deactivate: tr
     store.updateKey(keyId, { state, claimed_until: null, ...patch });
 
   try {
-    // The account decoded offline from the key ID lets the owner lookup start at once; nothing is
-    // done to the key until sts:GetAccessKeyInfo has confirmed that account.
-    const hint = accountFromKeyId(keyId);
-    const early = key.kind !== "temporary" && hint && aws.mayActIn(hint) ? aws.lastUsed(hint, keyId).catch(() => undefined) : undefined;
-    const accountId = await aws.accountOf(keyId);
+    const { accountId, use } = await lookupOwner(deps, keyId, key.kind);
     await store.updateKey(keyId, { account_id: accountId });
     if (key.kind === "temporary") {
       return await done("temporary", { note: "temporary credentials cannot be deactivated; they expire" });
     }
-    if (!aws.mayActIn(accountId)) {
+    if (!use) {
       await store.logAction({ keyId, action: "not-permitted", detail: `account ${accountId} is not one keyfence may act in` });
       return await done("foreign", { note: `account ${accountId} is not one keyfence is configured to act in` });
     }
-    const use = (accountId === hint ? await early : undefined) ?? (await aws.lastUsed(accountId, keyId));
     await store.updateKey(keyId, {
       user_name: use.userName,
       last_used: use.date ? JSON.stringify({ date: use.date.toISOString(), serviceName: use.serviceName, region: use.region }) : null,
@@ -123,6 +118,11 @@ export async function contain(deps: Deps, keyId: string, opts = { deactivate: tr
     await done(key.kind === "temporary" ? "temporary" : "found");
     throw err;
   }
+}
+
+/** Starts (or joins) the owner lookup of a key: early, while other work goes on, is the point. */
+export function lookupOwner(deps: Deps, keyId: string, kind: string) {
+  return deps.aws.lookupOwner(keyId, { hint: accountFromKeyId(keyId), temporary: kind === "temporary" });
 }
 
 /** Opens the key's issue in this repository, or adds the new places to the one already open. */

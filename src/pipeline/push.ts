@@ -1,11 +1,11 @@
-import { loadRepoSettings, isIgnored } from "../config/repo.js";
+import { forgetRepoSettings, loadRepoSettings, isIgnored } from "../config/repo.js";
 import { reportCheck } from "../github/checks.js";
 import { atLeast, roleOf } from "../github/permission.js";
 import type { Octokit } from "../github/types.js";
 import { chooseSource, IncompleteDiffError, scanPushViaApi, type PushPayload } from "../sources/push.js";
 import { scanPushViaGit } from "../sources/push-git.js";
 import type { Deps } from "./context.js";
-import { handleFindings, type RepoInfo } from "./leak.js";
+import { handleFindings, lookupOwner, type RepoInfo } from "./leak.js";
 
 export interface PushJob {
   installationId: number;
@@ -17,8 +17,14 @@ export interface PushJob {
 export async function scanPush(deps: Deps, job: PushJob): Promise<void> {
   if (job.push.deleted) return;
   const octokit = await deps.github(job.installationId);
-  // The settings are read while the push is, not before: containment waits for neither longer than it must.
-  const [all, { settings, problems }] = await Promise.all([readPush(deps, octokit, job), loadRepoSettings(octokit, job.repo)]);
+  if (job.push.created || job.push.forced || job.push.commits.some((c) => c.settings)) forgetRepoSettings(job.repo);
+  // The settings are read while the push is, and the owners of the keys found are looked up while
+  // the settings may still be on their way: containment waits for nothing longer than it must.
+  const settingsRead = loadRepoSettings(octokit, job.repo);
+  settingsRead.catch(() => undefined); // awaited below; this only keeps a failure of readPush from leaving it unhandled
+  const all = await readPush(deps, octokit, job);
+  for (const f of all) if (f.kind !== "example") void lookupOwner(deps, f.keyId, f.kind).catch(() => undefined);
+  const { settings, problems } = await settingsRead;
   const findings = all.filter((f) => !isIgnored(settings, f.path));
   if (findings.length > 0) {
     const pusher = job.push.sender?.login;

@@ -6,6 +6,8 @@ export interface PushCommit {
   distinct?: boolean;
   /** How many files the commit touched, from the payload's added/removed/modified lists. */
   files?: number;
+  /** Whether it touched keyfence's settings file. */
+  settings?: boolean;
 }
 
 export interface PushPayload {

@@ -151,7 +151,9 @@ describe("push shapes", () => {
 
   it("honours .github/keyfence.yml: ignored paths, report mode, and says so when it is invalid", async () => {
     const { github, org, repo, aws } = h.world;
-    await github.setFile(org, repo, ".github/keyfence.yml", "mode: report\nignore:\n  - 'fixtures/**'\n");
+    // Settings change the way they do on GitHub: by a push, which keyfence sees.
+    const settings = async (yml: string) => checkOf((await push("main", [{ message: "settings", files: { ".github/keyfence.yml": yml } }])).after);
+    await settings("mode: report\nignore:\n  - 'fixtures/**'\n");
     const ignored = newKey();
     const reported = newKey();
     const { after } = await push("main", [{ message: "fixtures", files: { "fixtures/.env": envFile(ignored), "src/.env": envFile(reported) } }]);
@@ -162,12 +164,12 @@ describe("push shapes", () => {
     const issue = issuesAbout(reported.accessKeyId)[0];
     expect(issue.body).toMatch(/mode: report/);
 
-    await github.setFile(org, repo, ".github/keyfence.yml", "mode: sometimes\n");
+    await settings("mode: sometimes\n");
     const bad = await push("main", [{ message: "clean", files: { "README": "hello\n" } }]);
     const check = await checkOf(bad.after);
     expect(check.conclusion).toBe("neutral");
     expect(check.output?.summary).toMatch(/mode/);
-    await github.setFile(org, repo, ".github/keyfence.yml", "mode: contain\n");
+    await settings("mode: contain\n");
   });
 
   it("kept every secret out of logs, the database and GitHub", () => {

@@ -28,6 +28,15 @@ describe("commands on keyfence's issues", () => {
   const say = (n: number, who: string, body: string) => h.world.github.comment(h.world.org, h.world.repo, n, who, body);
   const replyTo = (n: number, who: string, match: RegExp) =>
     eventually(() => issue(n).comments.find((c) => c.user !== who && c.body.includes(`@${who}`) && match.test(c.body)));
+  /** Settings change the way they do on GitHub: by a push, which keyfence sees. */
+  const pushSettings = async (yml: string) => {
+    const { after } = await h.world.github.push(h.world.org, h.world.repo, {
+      branch: "main",
+      pusher: "alice",
+      commits: [{ message: "keyfence settings", files: { ".github/keyfence.yml": yml } }],
+    });
+    await eventually(() => h.world.github.checkRuns(h.world.org, h.world.repo).find((c) => c.head_sha === after));
+  };
   const creates = () => h.world.aws.calls.filter((c) => c.action === "CreateAccessKey").length;
 
   beforeAll(async () => {
@@ -160,10 +169,7 @@ describe("commands on keyfence's issues", () => {
       body: "{}",
     });
     expect(env.status).toBe(200);
-    await github.setFile(
-      org,
-      repo,
-      ".github/keyfence.yml",
+    await pushSettings(
       "rotate:\n  destinations:\n    - actions: { environment: production, id: DEPLOY_KEY_ID, secret: DEPLOY_SECRET }\n    - secretsmanager: { secret_id: prod/deploy }\n",
     );
     const { issue: n, user, key } = await leak();
@@ -176,7 +182,7 @@ describe("commands on keyfence's issues", () => {
     expect(await keyWorks(aws.url, newId, secret)).toBe(true);
     const stored = JSON.parse(aws.secretValue(workloadAccount, "prod/deploy")!);
     expect(stored).toEqual({ AWS_ACCESS_KEY_ID: newId, AWS_SECRET_ACCESS_KEY: secret });
-    await github.setFile(org, repo, ".github/keyfence.yml", "mode: contain\n");
+    await pushSettings("mode: contain\n");
   });
 
   it("stops cleanly on LimitExceeded, leaves no undelivered key, and can be asked again", async () => {
