@@ -1,0 +1,20 @@
+import type { Reported, ReportOptions } from "./types.js";
+import { isLive } from "./types.js";
+
+export function formatText(findings: Reported[], o: ReportOptions): string {
+  const lines: string[] = [];
+  for (const f of findings) {
+    const where = `${f.commit ? `${f.commit.slice(0, 12)}:` : ""}${f.path ?? "-"}:${f.line}:${f.column}`;
+    const id = o.showSecrets ? f.keyId : f.redacted;
+    const extra: string[] = [];
+    if (f.accountHint) extra.push(`account ${f.accountHint}`);
+    if (f.encoding) extra.push(`via ${f.encoding}`);
+    extra.push(f.secret ? "secret paired" : "no secret found");
+    if (o.showSecrets && f.secret) extra.push(`secret ${f.secret}`);
+    if (o.showSecrets && f.sessionToken) extra.push(`session token ${f.sessionToken}`);
+    lines.push(`${where}: ${f.kind} ${id} (${extra.join(", ")})`);
+  }
+  const live = findings.filter(isLive).length;
+  lines.push(`${findings.length} finding(s), ${live} live or temporary`);
+  return lines.join("\n") + "\n";
+}

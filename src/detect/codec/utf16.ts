@@ -1,0 +1,36 @@
+// UTF-16 text seen as bytes/latin1: "A\0K\0I\0A\0" (LE) or "\0A\0K\0I\0A" (BE),
+// e.g. UTF-16 strings inside Windows binaries or a UTF-16 file without BOM.
+import type { Codec } from "./types.js";
+import { KEY_PREFIXES } from "../rules.js";
+import { indexAll, rewriteMatches } from "./rewrite.js";
+
+const NEEDLES = KEY_PREFIXES.map((p) => p.slice(1).split("").join("\0"));
+// Runs of at least 8 printable ASCII chars each followed by a NUL.
+const LE = /(?:[\t\n\r\x20-\x7e]\0){8,}/g;
+
+export const utf16: Codec = {
+  name: "utf16",
+  triggers(text) {
+    if (text.indexOf("\0") === -1) return [];
+    const out: number[] = [];
+    for (const n of NEEDLES) indexAll(text, n, out);
+    return out.sort((a, b) => a - b);
+  },
+  decode(window) {
+    return rewriteMatches(window, LE, (m) => {
+      const start = m.index;
+      let t = "";
+      for (let i = 0; i < m[0].length; i += 2) t += m[0][i];
+      // Big-endian text ("\0X\0Y\0Z") matches from X; the leading NUL and the final Z are kept as they are.
+      return { text: t, at: (j) => start + 2 * j };
+    });
+  },
+};
+
+/** Decode a byte buffer that starts with a UTF-16 BOM; undefined when there is none. */
+export function decodeUtf16Bom(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 2) return undefined;
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
+  return undefined;
+}

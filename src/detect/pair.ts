@@ -1,0 +1,205 @@
+// Pairs key IDs with secret access keys (and ASIA keys with session tokens)
+// found near them: named candidates first, then the nearest plausible one.
+import type { RawFinding } from "./types.js";
+import { SECRET_NAME, TOKEN_NAME, KEY_NAME, secretRegex, sessionTokenRegex, secretShape, isExampleKeyId, isExampleSecret } from "./rules.js";
+
+export interface KeyHit {
+  keyId: string;
+  offset: number;
+}
+
+interface Candidate {
+  value: string;
+  offset: number;
+  line: number;
+  named: boolean;
+  weak: boolean;
+}
+
+const MAX_LINES = 25;
+const MAX_CHARS = 6000;
+
+/** Ranges of text around each key where partners are looked for. */
+export function windowsAround(text: string, offsets: number[], maxLines = MAX_LINES, maxChars = MAX_CHARS): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const off of offsets) {
+    let s = off;
+    const lo = Math.max(0, off - maxChars);
+    for (let n = 0; n <= maxLines && s > lo; ) {
+      s--;
+      if (text.charCodeAt(s) === 10) n++;
+    }
+    if (s > 0 && text.charCodeAt(s) === 10) s++;
+    let e = off;
+    const hi = Math.min(text.length, off + maxChars);
+    for (let n = 0; n <= maxLines && e < hi; e++) {
+      if (text.charCodeAt(e) === 10) n++;
+    }
+    const last = out[out.length - 1];
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  return out;
+}
+
+const SEP = /[\s"'`:=,(>\[{|*$]/;
+const IDENT = /[A-Za-z0-9_.\-]/;
+/** Spelled-out names: "Secret access key", "AWS Secret Access Key [None]:", "**Secret key**". */
+const LOOSE_SECRET = /secret[\s_-]*(?:access[\s_-]*)?key|secretkey/i;
+
+/** The identifier written just before position `at` on the same line, e.g. `aws_secret_access_key = `. */
+export function nameBefore(text: string, at: number): string {
+  let i = at - 1;
+  const stop = Math.max(0, at - 24);
+  while (i >= stop && SEP.test(text[i]!) && text[i] !== "\n") i--;
+  const end = i + 1;
+  const min = Math.max(0, end - 64);
+  while (i >= min && IDENT.test(text[i]!)) i--;
+  return text.slice(i + 1, end);
+}
+
+/** Does the text just before `at` (same line) name a secret? */
+function namedBefore(text: string, at: number, isName: RegExp): boolean {
+  const nm = nameBefore(text, at);
+  if (isName.test(nm) && !KEY_NAME.test(nm)) return true;
+  if (isName !== SECRET_NAME) return false;
+  const seg = text.slice(Math.max(0, at - 40), at);
+  const line = seg.slice(seg.lastIndexOf("\n") + 1);
+  // …but not when another value sits in between ("secret: X, other: <candidate>").
+  return LOOSE_SECRET.test(line) && !/[A-Za-z0-9+/]{16,}[^A-Za-z0-9+/]+\S*$/.test(line.slice(line.search(LOOSE_SECRET)));
+}
+
+function lineStartsOf(text: string, from: number, to: number): number[] {
+  const starts = [from];
+  for (let i = text.indexOf("\n", from); i !== -1 && i < to; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+function lineOf(starts: number[], off: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= off) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** CSV / markdown tables: is the cell at `at` under a header cell that names a secret? */
+function headerNamesSecret(text: string, starts: number[], line: number, at: number, name: RegExp): boolean {
+  const ls = starts[line]!;
+  const prefix = text.slice(ls, at);
+  const delim = prefix.includes("|") ? "|" : prefix.includes(",") ? "," : prefix.includes("\t") ? "\t" : "";
+  if (!delim) return false;
+  const col = prefix.split(delim).length - 1;
+  for (let l = line - 1; l >= 0 && l >= line - 40; l--) {
+    const row = text.slice(starts[l]!, (starts[l + 1] ?? text.length) - 1);
+    if (!row.includes(delim)) continue;
+    const cells = row.split(delim);
+    if (cells.length <= col) continue;
+    if (name.test(cells[col]!.trim().replace(/\s+/g, "_"))) return true;
+    if (/[A-Za-z]/.test(row) && !/AKIA|ASIA/.test(row) && /id|key|name/i.test(row)) return false;
+  }
+  return false;
+}
+
+function collect(text: string, re: RegExp, win: Array<[number, number]>, starts: number[], isName: RegExp, isSecret: boolean): Candidate[] {
+  const out: Candidate[] = [];
+  for (const [s, e] of win) {
+    // Run on the window (plus one char of context each side for the boundaries),
+    // not on the whole text: a failing exec would otherwise search to its end.
+    const from = Math.max(0, s - 1);
+    const sub = text.slice(from, Math.min(text.length, e + 1));
+    re.lastIndex = s - from;
+    for (let m = re.exec(sub); m && m.index + from < e; m = re.exec(sub)) {
+      const value = m[0];
+      const at = m.index + from;
+      const line = lineOf(starts, at);
+      const named = namedBefore(text, at, isName) || headerNamesSecret(text, starts, line, at, isName);
+      let weak = false;
+      if (isSecret) {
+        const sh = secretShape(value);
+        if (sh.hex) continue;
+        const classes = Number(sh.upper) + Number(sh.lower) + Number(sh.digit);
+        // Random 40-char secrets use ~29 distinct chars; words, paths and identifiers far fewer.
+        const distinct = new Set(value).size;
+        if (named ? classes < 2 || distinct < 12 : !(sh.upper && sh.lower && sh.digit) || distinct < 20) continue;
+        weak = sh.slashes >= 3;
+      }
+      out.push({ value, offset: at, line, named, weak });
+    }
+  }
+  return out;
+}
+
+interface Edge {
+  k: number;
+  c: number;
+  cost: number;
+}
+
+function assign(keys: Array<KeyHit & { line: number }>, cands: Candidate[]): Map<number, { c: Candidate; cost: number }> {
+  const edges: Edge[] = [];
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    for (let c = 0; c < cands.length; c++) {
+      const cand = cands[c]!;
+      const dl = Math.abs(cand.line - key.line);
+      const dc = Math.abs(cand.offset - key.offset);
+      if (dl > MAX_LINES || dc > MAX_CHARS) continue;
+      if (cand.offset < key.offset + key.keyId.length && cand.offset + cand.value.length > key.offset) continue;
+      let between = 0;
+      const lo = Math.min(cand.offset, key.offset);
+      const hi = Math.max(cand.offset, key.offset);
+      for (const other of keys) if (other.offset > lo && other.offset < hi) between++;
+      const cost =
+        dl * 10 +
+        (dl === 0 ? Math.min(dc, 2000) / 200 : 0) +
+        (cand.named ? 0 : 60) +
+        (cand.offset < key.offset ? 2 : 0) +
+        between * 40 +
+        (cand.weak ? 10 : 0) +
+        // documentation secrets go with documentation keys
+        (isExampleSecret(cand.value) !== isExampleKeyId(key.keyId) ? 100 : 0);
+      edges.push({ k, c, cost });
+    }
+  }
+  edges.sort((a, b) => a.cost - b.cost);
+  const byKey = new Map<number, { c: Candidate; cost: number }>();
+  const used = new Set<number>();
+  for (const e of edges) {
+    if (byKey.has(e.k) || used.has(e.c)) continue;
+    byKey.set(e.k, { c: cands[e.c]!, cost: e.cost });
+    used.add(e.c);
+  }
+  return byKey;
+}
+
+/** Attach secrets and session tokens to the key hits of one text. */
+export function pairKeys(text: string, hits: KeyHit[]): RawFinding[] {
+  if (hits.length === 0) return [];
+  const win = windowsAround(text, hits.map((h) => h.offset));
+  const starts = lineStartsOf(text, 0, win[win.length - 1]![1]);
+  const keys = hits.map((h) => ({ ...h, line: lineOf(starts, h.offset) }));
+  const secrets = collect(text, secretRegex(), win, starts, SECRET_NAME, true);
+  const secretOf = assign(keys, secrets);
+  const temp = keys.map((k, i) => ({ k, i })).filter(({ k }) => k.keyId.startsWith("ASIA"));
+  const tokenOf = new Map<number, string>();
+  if (temp.length > 0) {
+    const tokens = collect(text, sessionTokenRegex(), win, starts, TOKEN_NAME, false);
+    const m = assign(temp.map((t) => t.k), tokens);
+    for (const [j, v] of m) tokenOf.set(temp[j]!.i, v.c.value);
+  }
+  return keys.map((k, i) => {
+    const f: RawFinding = { keyId: k.keyId, offset: k.offset };
+    const s = secretOf.get(i);
+    if (s) {
+      f.secret = s.c.value;
+      f.secretCost = s.cost;
+    }
+    const t = tokenOf.get(i);
+    if (t) f.sessionToken = t;
+    return f;
+  });
+}

@@ -1,0 +1,202 @@
+import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { KEY, SECRET, makeKeyId, makeSecret } from "./detect/helpers.js";
+import { scanCommand } from "../src/cli/scan.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const MAIN = join(ROOT, "src/cli/main.ts");
+const TSX = join(ROOT, "node_modules/.bin/tsx");
+
+/** Runs `keyfence scan` as a child process (for stdin and the real entry point). */
+function keyfenceChild(args: string[], opts: { cwd?: string; input?: string } = {}) {
+  const r = spawnSync(TSX, [MAIN, "scan", ...args], {
+    cwd: opts.cwd ?? ROOT,
+    input: opts.input ?? "",
+    encoding: "utf8",
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs scanCommand in this process, capturing its output (much faster than a child). */
+async function keyfence(args: string[], opts: { cwd?: string } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  const cwd = process.cwd();
+  const capture = (sink: string[]) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      sink.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
+      const cb = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      cb?.();
+      return true;
+    }) as typeof process.stdout.write;
+  process.stdout.write = capture(out);
+  process.stderr.write = capture(err);
+  try {
+    if (opts.cwd) process.chdir(opts.cwd);
+    const code = await scanCommand(args);
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    process.chdir(cwd);
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
+
+const git = (cwd: string, ...args: string[]) => {
+  const r = spawnSync("git", args, { cwd, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout;
+};
+
+let dir: string;
+const KEY2 = makeKeyId("ASIA", 210987654321n);
+const SECRET2 = makeSecret(99);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "keyfence-scan-"));
+  mkdirSync(join(dir, "tree/sub"), { recursive: true });
+  mkdirSync(join(dir, "tree/node_modules/pkg"), { recursive: true });
+  mkdirSync(join(dir, "tree/.git"), { recursive: true });
+  writeFileSync(join(dir, "tree/app.env"), `A=1\nAWS_ACCESS_KEY_ID=${KEY}\nAWS_SECRET_ACCESS_KEY=${SECRET}\n`);
+  writeFileSync(join(dir, "tree/sub/clean.txt"), "nothing to see\n");
+  writeFileSync(join(dir, "tree/sub/docs.md"), "use AKIAIOSFODNN7EXAMPLE\n");
+  writeFileSync(join(dir, "tree/node_modules/pkg/x.env"), `k=${KEY2}\n`);
+  writeFileSync(join(dir, "tree/.git/config"), `k=${KEY2}\n`);
+  symlinkSync("..", join(dir, "tree/sub/loop"));
+  mkdirSync(join(dir, "clean"));
+  writeFileSync(join(dir, "clean/a.txt"), "hello\n");
+  writeFileSync(join(dir, "clean/docs.md"), "AKIAIOSFODNN7EXAMPLE\n");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("keyfence scan", () => {
+  it("scans a directory recursively, skipping .git and node_modules, surviving symlink loops", async () => {
+    const r = await keyfence([join(dir, "tree")]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`app.env:2:19: live-candidate ${KEY.slice(0, 4)}…${KEY.slice(-4)}`);
+    expect(r.stdout).toContain("docs.md:1:5: example");
+    expect(r.stdout).not.toContain("node_modules");
+    expect(r.stdout).not.toContain(".git");
+    expect(r.stdout).not.toContain(KEY);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+
+  it("exits 0 when only examples are found", async () => {
+    const r = await keyfence([join(dir, "clean")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("1 finding(s), 0 live or temporary");
+  });
+
+  it("reads stdin with - (through the real entry point)", () => {
+    const r = keyfenceChild(["-", "--format", "json"], { input: `x\n\n  ${KEY2}\nsession secret: ${SECRET2}\n` });
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout) as { findings: Array<Record<string, unknown>> };
+    expect(j.findings).toEqual([
+      expect.objectContaining({ path: "-", line: 3, column: 3, kind: "temporary", redacted: `ASIA…${KEY2.slice(-4)}`, paired: true }),
+    ]);
+    expect(r.stdout).not.toContain(KEY2);
+    expect(r.stdout).not.toContain(SECRET2);
+    expect(keyfenceChild(["-"], { input: "clean\n" }).code).toBe(0);
+  });
+
+  it("prints key and secret only with --show-secrets", async () => {
+    const r = await keyfence(["--show-secrets", "--format=json", join(dir, "tree/app.env")]);
+    const f = (JSON.parse(r.stdout) as { findings: Array<Record<string, unknown>> }).findings[0]!;
+    expect(f.keyId).toBe(KEY);
+    expect(f.secret).toBe(SECRET);
+    expect((await keyfence(["--show-secrets", join(dir, "tree/app.env")])).stdout).toContain(SECRET);
+  });
+
+  it("exits 2 with a message on usage errors and unreadable roots", async () => {
+    const bad = await keyfence(["--nope"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown option '--nope'");
+    expect((await keyfence(["--format", "xml"])).code).toBe(2);
+    const missing = await keyfence([join(dir, "does-not-exist")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("cannot read");
+  });
+
+  it("reports unreadable files on stderr and goes on", async () => {
+    if (process.getuid?.() === 0) return; // root reads everything
+    const p = join(dir, "tree/sub/secret.bin");
+    writeFileSync(p, "x");
+    chmodSync(p, 0);
+    const r = await keyfence([join(dir, "tree")]);
+    expect(r.stderr).toContain("cannot read");
+    expect(r.code).toBe(1);
+    rmSync(p);
+  });
+
+  it("emits SARIF 2.1.0 that code scanning accepts", async () => {
+    const r = await keyfence(["--format", "sarif", join(dir, "tree")], { cwd: dir });
+    const s = JSON.parse(r.stdout);
+    expect(s.version).toBe("2.1.0");
+    expect(s.$schema).toMatch(/sarif-2\.1\.0/);
+    const run = s.runs[0];
+    expect(run.tool.driver.name).toBe("keyfence");
+    expect(run.tool.driver.rules.map((x: { id: string }) => x.id)).toEqual(["aws-access-key", "aws-temporary-key", "aws-example-key"]);
+    const res = run.results.find((x: { ruleId: string }) => x.ruleId === "aws-access-key");
+    expect(res.locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: "tree/app.env" },
+      region: { startLine: 2, startColumn: 19, endColumn: 39 },
+    });
+    expect(res.partialFingerprints["keyfence/v1"]).toMatch(/^[0-9a-f]{32}$/);
+    expect(res.level).toBe("error");
+    expect(r.stdout).not.toContain(KEY);
+    expect(r.stdout).not.toContain(SECRET);
+  });
+
+  it("--staged scans the index, not the working tree, with staged line numbers", async () => {
+    const repo = join(dir, "repo");
+    mkdirSync(repo);
+    git(repo, "init", "-q");
+    git(repo, "config", "user.email", "t@example.com");
+    git(repo, "config", "user.name", "t");
+    writeFileSync(join(repo, "README"), "hi\n");
+    git(repo, "add", "README");
+    git(repo, "commit", "-qm", "init");
+    expect((await keyfence(["--staged"], { cwd: repo })).code).toBe(0);
+    writeFileSync(join(repo, "config.ini"), `[a]\n\n\nkey = ${KEY}\nsecret = ${SECRET}\n`);
+    git(repo, "add", "config.ini");
+    writeFileSync(join(repo, "config.ini"), "[a]\n"); // working tree no longer has it
+    writeFileSync(join(repo, "untracked.env"), `k=${KEY2}\n`);
+    const r = await keyfence(["--staged", "--format", "json"], { cwd: repo });
+    expect(r.code).toBe(1);
+    const fs = (JSON.parse(r.stdout) as { findings: Array<Record<string, unknown>> }).findings;
+    expect(fs).toEqual([expect.objectContaining({ path: "config.ini", line: 4, column: 7, paired: true })]);
+  });
+
+  it("--history finds keys that were deleted, with the commit that added them", async () => {
+    const repo = join(dir, "hist");
+    mkdirSync(repo);
+    git(repo, "init", "-q");
+    git(repo, "config", "user.email", "t@example.com");
+    git(repo, "config", "user.name", "t");
+    writeFileSync(join(repo, "a.env"), `ID=${KEY}\nSECRET=${SECRET}\n`);
+    git(repo, "add", ".");
+    git(repo, "commit", "-qm", "oops");
+    const sha = git(repo, "rev-parse", "HEAD").trim();
+    git(repo, "rm", "-q", "a.env");
+    git(repo, "commit", "-qm", "remove");
+    const r = await keyfence(["--history", "--format", "json"], { cwd: repo });
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { findings: unknown[] }).findings).toEqual([
+      expect.objectContaining({ path: "a.env", line: 1, column: 4, commit: sha }),
+    ]);
+  });
+});
+
+describe("keyfence scan via src/cli/main.ts", () => {
+  it("is wired as the scan command", () => {
+    const r = keyfenceChild([join(dir, "tree/app.env")]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("live-candidate");
+  });
+});

@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { decodeUtf16Bom, utf16 } from "../../../src/detect/codec/utf16.js";
+
+describe("utf16 codec", () => {
+  it("collapses NUL-interleaved runs (LE and BE) seen through latin1", () => {
+    const le = Buffer.from("id=AKIA1234 ok", "utf16le").toString("latin1");
+    const d = utf16.decode(`\x01\x02${le}\x03`)!;
+    expect(d.text).toContain("id=AKIA1234 ok");
+    expect(d.map[2]).toBe(2);
+    const be = Buffer.from("id=AKIA1234 ok", "utf16le").swap16().toString("latin1");
+    expect(utf16.decode(be)!.text).toBe("\0id=AKIA1234 ok");
+  });
+  it("triggers only with NULs and a UTF-16 prefix", () => {
+    expect(utf16.triggers("AKIA", { prefixOffsets: [0] })).toEqual([]);
+    expect(utf16.triggers("A\0K\0I\0A\0", { prefixOffsets: [] })).toEqual([2]);
+  });
+  it("decodes BOM-prefixed buffers", () => {
+    expect(decodeUtf16Bom(Buffer.from([0xff, 0xfe, 0x41, 0]))).toBe("A");
+    expect(decodeUtf16Bom(Buffer.from([0xfe, 0xff, 0, 0x41]))).toBe("A");
+    expect(decodeUtf16Bom(Buffer.from("AB"))).toBeUndefined();
+  });
+});
