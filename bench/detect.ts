@@ -1,5 +1,9 @@
 // The `detect` scenario: keyfence scan vs git-secrets vs secretlint (AWS rule)
 // on the same deterministic corpus; throughput, peak RSS and findings.
+//   npm run bench -- detect [--quick] [--repeat=N] [--no-git-secrets] [--no-secretlint]
+//   BENCH_MB=… sets the corpus size (default 210 MB; --quick: 20 MB).
+// keyfence runs as a bundled child process (esbuild, like the built CLI), so
+// its start-up is counted as the peers' is.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

@@ -10,6 +10,7 @@ import { attachMetrics, instrumentOctokit, metrics, metricsContentType, renderMe
 import type { Deps } from "./pipeline/context.js";
 import { Store } from "./store/index.js";
 import { sql } from "kysely";
+import { startReconciler } from "./pipeline/reconcile.js";
 
 export interface Keyfence {
   url: string;
@@ -78,6 +79,8 @@ export async function startKeyfence(opts: { env?: NodeJS.ProcessEnv; log?: Logge
   const port = typeof address === "object" && address ? address.port : settings.port;
   const url = `http://${settings.host === "0.0.0.0" ? "127.0.0.1" : settings.host}:${port}`;
   await queue.start(jobHandlers(deps));
+  // Missed webhooks: failed deliveries redelivered, refs swept (once now, then periodically).
+  const reconciler = startReconciler(deps, env);
   log.info({ url, store: store.isPostgres ? "postgres" : "sqlite", queue: queue.engine }, "keyfence listening");
 
   return {
@@ -90,6 +93,7 @@ export async function startKeyfence(opts: { env?: NodeJS.ProcessEnv; log?: Logge
       closing = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await reconciler.stop();
       await queue.stop();
       await store.close();
     },

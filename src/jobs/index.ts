@@ -66,8 +66,8 @@ export async function openQueue(store: Store, databaseUrl: string | undefined, l
       maxAttempts: qs.maxAttempts,
       pollMs: qs.pollMs,
       timeoutSeconds: timeout,
-      // A job whose worker died is noticed within about half its timeout.
-      maintenanceIntervalSeconds: Math.max(1, Math.min(60, Math.floor(qs.timeoutSeconds / 2))),
+      // A job whose worker died is noticed within about a quarter of its timeout after it.
+      maintenanceIntervalSeconds: Math.max(1, Math.min(60, Math.floor(qs.timeoutSeconds / 4))),
     });
   }
   return new StoreQueue(store, log, {

@@ -84,11 +84,24 @@ export class PgBossQueue implements JobQueue {
       maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 60,
     });
     boss.on("error", (err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, "pg-boss error"));
-    await boss.start();
     const q = new PgBossQueue(store, boss, schema, log, opts);
-    await boss.createQueue(DEAD_LETTER_QUEUE, { name: DEAD_LETTER_QUEUE, retryLimit: 0, retentionDays: 30 });
+    // Replicas starting at once would deadlock creating pg-boss's schema and queue tables: one at a time.
+    await q.exclusively(async () => {
+      await boss.start();
+      if (!(await boss.getQueue(DEAD_LETTER_QUEUE))) {
+        await boss.createQueue(DEAD_LETTER_QUEUE, { name: DEAD_LETTER_QUEUE, retryLimit: 0, retentionDays: 30 });
+      }
+    });
     q.queues.set(DEAD_LETTER_QUEUE, Promise.resolve());
     return q;
+  }
+
+  /** Runs fn while holding a database-wide lock of this queue's (a transaction-scoped advisory lock). */
+  private exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    return this.store.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`keyfence.pgboss.${this.schema}`}))`.execute(trx);
+      return fn();
+    });
   }
 
   async enqueue(type: string, payload: unknown, opts: EnqueueOptions = {}): Promise<boolean> {
@@ -184,7 +197,9 @@ export class PgBossQueue implements JobQueue {
   private ensureQueue(type: string): Promise<void> {
     let p = this.queues.get(type);
     if (!p) {
-      p = this.boss.createQueue(type, { name: type, policy: "standard", ...this.jobOptions(type) });
+      p = this.exclusively(async () => {
+        if (!(await this.boss.getQueue(type))) await this.boss.createQueue(type, { name: type, policy: "standard", ...this.jobOptions(type) });
+      });
       p.catch(() => this.queues.delete(type));
       this.queues.set(type, p);
     }

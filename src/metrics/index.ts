@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { JobQueue } from "../jobs/queue.js";
 import { jobEvents } from "../jobs/queue.js";
+import { currentJob } from "../jobs/context.js";
 import type { Store } from "../store/index.js";
 
 /**
@@ -162,3 +163,9 @@ export function renderMetrics(): Promise<string> {
 }
 
 export const metricsContentType = registry.contentType;
+
+/** Called when a key was just made Inactive: records the time since its push's webhook was queued. */
+export function observeContainment(): void {
+  const job = currentJob();
+  if (job?.type === "push") metrics.containment.observe((Date.now() - job.enqueuedAt) / 1000);
+}

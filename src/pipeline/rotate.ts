@@ -7,6 +7,7 @@ import { actionsPublicKey, putActionsSecret } from "../github/secrets.js";
 import { fullName, type Octokit, type RepoRef } from "../github/types.js";
 import { loadRepoSettings, type DestinationSetting } from "../config/repo.js";
 import type { Deps } from "./context.js";
+import { metrics } from "../metrics/index.js";
 
 export interface RotateJob {
   installationId: number;
@@ -152,6 +153,7 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
           await closeIssue(octokit, repo, job.issueNumber);
           await store.updateKey(job.keyId, { state: "rotated" });
           await store.setRotation(job.keyId, { step: "done" });
+          metrics.rotations.inc({ outcome: "done" });
           deps.log.info({ key: redactKeyId(job.keyId), repo: fullName(repo), issue: job.issueNumber }, "rotation finished");
           step = "done";
           break;
@@ -164,6 +166,7 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
     if (err instanceof RotationRefused || !isRetryable(err)) {
       const why = err instanceof Error ? err.message : String(err);
       await store.setRotation(job.keyId, { step: "failed", error: why });
+      metrics.rotations.inc({ outcome: "failed" });
       await log(`failed: ${why}`);
       await comment(octokit, repo, job.issueNumber, `Rotation of ${code(redactKeyId(job.keyId))} stopped: ${code(why)}. Nothing secret was exposed. Fix the cause and comment \`/rotate\` again.`);
       return;

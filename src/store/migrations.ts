@@ -146,6 +146,32 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Missed webhooks (src/pipeline/reconcile.ts): the head scanned per ref, redeliveries asked for, sweep watermarks.
+  "0004_reconcile": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("scanned_refs")
+        .addColumn("repo", "text", (c) => c.notNull())
+        .addColumn("ref", "text", (c) => c.notNull())
+        .addColumn("sha", "text", (c) => c.notNull())
+        .addColumn("installation_id", "bigint", (c) => c.notNull())
+        .addColumn("scanned_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("scanned_refs_pk", ["repo", "ref"])
+        .execute();
+      await db.schema
+        .createTable("redeliveries")
+        .addColumn("guid", "text", (c) => c.primaryKey())
+        .addColumn("event", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("last_asked_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("reconcile_marks")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("value", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** An auto-numbered primary key, spelled the way each engine wants it. */

@@ -144,6 +144,29 @@ export interface JobKeyTable {
   created_at: string;
 }
 
+/** The head of each ref keyfence has scanned, so a sweep can find pushes whose webhook never came. */
+export interface ScannedRefTable {
+  repo: string;
+  ref: string;
+  sha: string;
+  installation_id: number;
+  scanned_at: string;
+}
+
+/** Failed webhook deliveries keyfence asked GitHub to redeliver (by GUID), and how often. */
+export interface RedeliveryTable {
+  guid: string;
+  event: string;
+  attempts: number;
+  last_asked_at: string;
+}
+
+/** Watermarks of the reconciliation: e.g. when the deliveries were last checked. */
+export interface ReconcileMarkTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   deliveries: DeliveryTable;
   findings: FindingTable;
@@ -156,4 +179,7 @@ export interface Database {
   backfill_repos: BackfillRepoTable;
   backfill_findings: BackfillFindingTable;
   job_keys: JobKeyTable;
+  scanned_refs: ScannedRefTable;
+  redeliveries: RedeliveryTable;
+  reconcile_marks: ReconcileMarkTable;
 }

@@ -6,6 +6,8 @@ import type { SimRepo } from "./state.js";
 
 export const MAX_PUSH_COMMITS = 2048;
 export const MAX_PUSH_FILES = 3000;
+/** More tags than this in one push: no push event for any of them. */
+export const MAX_TAGS_WITH_EVENTS = 3;
 
 async function payloadCommit(core: SimCore, repo: SimRepo, sha: string, distinct: boolean): Promise<Record<string, unknown>> {
   const c = await commitInfo(repo.dir, sha);
@@ -35,10 +37,16 @@ export async function emitPushes(core: SimCore, repo: SimRepo, before: Map<strin
   const refs = [...new Set([...before.keys(), ...after.keys()])].sort();
   const preexisting = [...new Set(before.values())];
   const web = `${core.urls.web}/${repo.owner}/${repo.name}`;
+  // GitHub: "Events will not be created for tags when more than three tags are pushed at once."
+  const tagsPushed = refs.filter((r) => r.startsWith("refs/tags/") && (before.get(r) ?? ZERO_SHA) !== (after.get(r) ?? ZERO_SHA)).length;
   for (const ref of refs) {
     const b = before.get(ref) ?? ZERO_SHA;
     const a = after.get(ref) ?? ZERO_SHA;
     if (a === b) continue;
+    if (ref.startsWith("refs/tags/") && tagsPushed > MAX_TAGS_WITH_EVENTS) {
+      for (const sha of a === ZERO_SHA ? [] : await revList(repo.dir, a, preexisting)) repo.seenCommits.add(sha);
+      continue;
+    }
     const created = b === ZERO_SHA;
     const deleted = a === ZERO_SHA;
     const forced = !created && !deleted && !(await isAncestor(repo.dir, b, a));

@@ -8,6 +8,7 @@ import { emitPushes } from "./pushes.js";
 import { Router } from "./router.js";
 import { appRoutes } from "./routes/app.js";
 import { checkRoutes } from "./routes/checks.js";
+import { hookRoutes } from "./routes/hooks.js";
 import { commentRoutes } from "./routes/comments.js";
 import { issueRoutes } from "./routes/issues.js";
 import { labelRoutes } from "./routes/labels.js";
@@ -19,7 +20,7 @@ import { simState } from "./simstate.js";
 export interface FaultRule { method?: string; path: RegExp | string; status: number; times?: number; headers?: Record<string, string>; body?: unknown }
 export interface RequestLog { method: string; path: string; query: string; status: number; at: Date; durationMs: number }
 
-const router = new Router([...appRoutes, ...repoRoutes, ...commentRoutes, ...issueRoutes, ...labelRoutes, ...secretRoutes, ...checkRoutes]);
+const router = new Router([...appRoutes, ...repoRoutes, ...commentRoutes, ...issueRoutes, ...labelRoutes, ...secretRoutes, ...checkRoutes, ...hookRoutes]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class SimServer {

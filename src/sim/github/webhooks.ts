@@ -17,6 +17,8 @@ export interface Delivery {
   /** raw body exactly as sent */
   body: string;
   installationTargetId?: number;
+  /** extension: the numeric delivery ID of the deliveries API (one per attempt; `guid` is shared by redeliveries) */
+  num?: number;
 }
 
 export const sign = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
@@ -27,6 +29,7 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
 export class WebhookDispatcher {
   deliveries: Delivery[] = [];
   private pending = new Set<Promise<unknown>>();
+  private nextNum = 90_000_000_000;
 
   constructor(private getApp: () => SimApp | undefined) {}
 
@@ -45,6 +48,7 @@ export class WebhookDispatcher {
       at: new Date(),
       body,
       installationTargetId: targetId ?? app.id,
+      num: ++this.nextNum,
     };
     d.guid = d.id;
     this.deliveries.push(d);
@@ -56,7 +60,7 @@ export class WebhookDispatcher {
     const orig = this.deliveries.find((d) => d.id === id);
     const app = this.getApp();
     if (!orig || !app) throw new Error(`unknown delivery ${id}`);
-    const d: Delivery = { ...orig, at: new Date(), redelivery: true, status: undefined, error: undefined };
+    const d: Delivery = { ...orig, at: new Date(), redelivery: true, status: undefined, error: undefined, num: ++this.nextNum };
     this.deliveries.push(d);
     const r = await this.track(this.send(app, d));
     d.status = r.status; d.error = r.error; d.durationMs = r.durationMs; d.url = r.url;

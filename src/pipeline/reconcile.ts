@@ -1,0 +1,260 @@
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { isIgnored, loadRepoSettings } from "../config/repo.js";
+import { scanPatch } from "../detect/index.js";
+import { reportCheck } from "../github/checks.js";
+import { redeliverFailed } from "../github/deliveries.js";
+import { fullName, type Octokit } from "../github/types.js";
+import { fetchMirror } from "../sources/push-git.js";
+import type { CommitFinding } from "../sources/push.js";
+import { forgetScannedRef, recordScannedRef, scannedRefs } from "../store/reconcile.js";
+import type { Deps } from "./context.js";
+import { handleFindings, type RepoInfo } from "./leak.js";
+import type { PushJob } from "./push.js";
+
+/**
+ * Nothing pushed may escape because a webhook never came. Two safety nets, both idempotent:
+ *
+ * 1. Redelivery: the app's failed webhook deliveries keyfence has no record of are asked for again
+ *    (src/github/deliveries.ts). Covers keyfence being down or answering 5xx.
+ * 2. Reconciliation: every push job records the head it scanned per (repository, ref); a sweep lists
+ *    each installation repository's branches and tags and queues a scan of whatever moved since —
+ *    the only way to see pushes GitHub sends no event for (more than three tags at once).
+ *
+ * Both run once when keyfence starts and then every KEYFENCE_RECONCILE_INTERVAL seconds.
+ */
+
+export const ZERO_SHA = "0000000000000000000000000000000000000000";
+const ZERO = /^0+$/;
+
+/** A ref whose head moved without keyfence scanning it. */
+export interface ReconcileJob {
+  installationId: number;
+  repo: RepoInfo;
+  ref: string;
+  /** The head last scanned on this ref, or zero for a ref never seen. */
+  before: string;
+  after: string;
+  /** Heads already scanned on the repository's other refs: their history needs no second look. */
+  scanned: string[];
+}
+
+export interface ReconcileSettings {
+  /** Seconds between sweeps; 0 = only once at start. */
+  intervalSeconds: number;
+  /** Off entirely (KEYFENCE_RECONCILE=off). */
+  enabled: boolean;
+  /** Delay before the queued scans run, so redelivered pushes get there first (ms). */
+  scanDelayMs: number;
+}
+
+export function reconcileSettings(env: NodeJS.ProcessEnv): ReconcileSettings {
+  const raw = env.KEYFENCE_RECONCILE_INTERVAL ?? "600";
+  const interval = Number(raw);
+  if (!Number.isFinite(interval) || interval < 0) throw new Error(`invalid keyfence settings:\n  KEYFENCE_RECONCILE_INTERVAL: must be a number of seconds (got ${raw})`);
+  return { intervalSeconds: interval, enabled: env.KEYFENCE_RECONCILE !== "off", scanDelayMs: Number(env.KEYFENCE_RECONCILE_SCAN_DELAY_MS ?? 3000) || 0 };
+}
+
+/** The push job, then a note of the head it scanned; a gap before it (a lost push) is queued for a scan. */
+export async function scanPushAndRecord(deps: Deps, job: PushJob, scan: (deps: Deps, job: PushJob) => Promise<void>): Promise<void> {
+  const name = fullName(job.repo);
+  const known = (await scannedRefs(deps.store, name)).get(job.push.ref);
+  if (known && !ZERO.test(job.push.before) && known !== job.push.before && known !== job.push.after) {
+    // The ref moved from `known` to `before` without keyfence seeing it: scan that too.
+    const gap: ReconcileJob = { installationId: job.installationId, repo: job.repo, ref: job.push.ref, before: known, after: job.push.before, scanned: [] };
+    await deps.queue.enqueue("reconcile-ref", gap, { dedupeKey: `reconcile:${name}:${job.push.ref}:${known}..${job.push.before}` });
+  }
+  await scan(deps, job);
+  if (job.push.deleted || ZERO.test(job.push.after)) await forgetScannedRef(deps.store, name, job.push.ref);
+  else await recordScannedRef(deps.store, { repo: name, ref: job.push.ref, sha: job.push.after, installationId: job.installationId });
+}
+
+/** Lists every installation repository's refs and queues a scan of each that moved since it was scanned. */
+export async function sweepRefs(deps: Deps, opts: { scanDelayMs?: number } = {}): Promise<{ repos: number; queued: number }> {
+  const app = await deps.githubApp();
+  const installations = (await app.paginate("GET /app/installations", { per_page: 100 })) as Array<{ id: number; suspended_at?: string | null }>;
+  let repos = 0;
+  let queued = 0;
+  for (const inst of installations) {
+    if (inst.suspended_at) continue;
+    let octokit: Octokit;
+    let list: Array<{ name: string; owner: { login: string }; html_url: string; clone_url?: string; private: boolean; fork?: boolean }>;
+    try {
+      octokit = await deps.github(inst.id);
+      list = (await octokit.paginate("GET /installation/repositories", { per_page: 100 })) as typeof list;
+    } catch (err) {
+      deps.log.warn({ installation: inst.id, err: (err as Error).message }, "reconcile: could not list the installation's repositories");
+      continue;
+    }
+    for (const r of list) {
+      repos++;
+      const repo: RepoInfo = { owner: r.owner.login, repo: r.name, htmlUrl: r.html_url, cloneUrl: r.clone_url, private: r.private };
+      try {
+        queued += await sweepRepo(deps, octokit, inst.id, repo, opts.scanDelayMs ?? 0);
+      } catch (err) {
+        deps.log.warn({ repo: fullName(repo), err: (err as Error).message }, "reconcile: could not read the repository's refs");
+      }
+    }
+  }
+  return { repos, queued };
+}
+
+async function listRefs(octokit: Octokit, repo: RepoInfo): Promise<Map<string, string>> {
+  const refs = new Map<string, string>();
+  for (const kind of ["heads", "tags"]) {
+    try {
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}/git/matching-refs/{ref}", { owner: repo.owner, repo: repo.repo, ref: kind });
+      for (const r of data) refs.set(r.ref, r.object.sha);
+    } catch (err) {
+      if ((err as { status?: number }).status === 409) return refs; // an empty repository
+      throw err;
+    }
+  }
+  return refs;
+}
+
+async function sweepRepo(deps: Deps, octokit: Octokit, installationId: number, repo: RepoInfo, delayMs: number): Promise<number> {
+  const name = fullName(repo);
+  const known = await scannedRefs(deps.store, name);
+  const now = await listRefs(octokit, repo);
+  if (known.size === 0) {
+    // Never scanned here: history is the backfill's job (backfill.on_install). From now on, every move counts.
+    for (const [ref, sha] of now) await recordScannedRef(deps.store, { repo: name, ref, sha, installationId });
+    if (now.size > 0) deps.log.info({ repo: name, refs: now.size }, "reconcile: first sight of the repository, its heads noted");
+    return 0;
+  }
+  for (const ref of known.keys()) if (!now.has(ref)) await forgetScannedRef(deps.store, name, ref);
+  let queued = 0;
+  const scanned = [...new Set(known.values())];
+  for (const [ref, sha] of now) {
+    const before = known.get(ref) ?? ZERO_SHA;
+    if (before === sha) continue;
+    const job: ReconcileJob = { installationId, repo, ref, before, after: sha, scanned };
+    const fresh = await deps.queue.enqueue("reconcile-ref", job, { dedupeKey: `reconcile:${name}:${ref}:${before}..${sha}`, delayMs });
+    if (fresh) {
+      queued++;
+      deps.log.info({ repo: name, ref, before: before.slice(0, 12), after: sha.slice(0, 12) }, "reconcile: a ref moved without a scan; queued");
+    }
+  }
+  return queued;
+}
+
+/** Scans the commits a ref gained without keyfence seeing the push, then acts on them like a push. */
+export async function reconcileRef(deps: Deps, job: ReconcileJob): Promise<void> {
+  const name = fullName(job.repo);
+  // A webhook (redelivered, or late) may have got there first.
+  if ((await scannedRefs(deps.store, name)).get(job.ref) === job.after) return;
+  const octokit = await deps.github(job.installationId);
+  const app = await deps.githubApp();
+  const { data } = await app.request("POST /app/installations/{installation_id}/access_tokens", {
+    installation_id: job.installationId,
+    repositories: [job.repo.repo],
+    permissions: { contents: "read" },
+  });
+  const dir = await fetchMirror(job.repo, { cloneUrl: job.repo.cloneUrl ?? `${job.repo.htmlUrl}.git`, token: data.token, mirrorsDir: deps.settings.mirrorsDir });
+  const exclude: string[] = [];
+  for (const sha of [job.before, ...job.scanned]) if (!ZERO.test(sha) && sha !== job.after && (await hasCommit(dir, sha))) exclude.push(sha);
+  const all: CommitFinding[] = [];
+  await streamPatches(dir, [job.after, "--not", ...exclude], (commitSha, path, patch) => {
+    for (const f of scanPatch(patch, { path })) all.push({ ...f, commitSha, path });
+  });
+  const { settings, problems } = await loadRepoSettings(octokit, job.repo);
+  const findings = all.filter((f) => !isIgnored(settings, f.path));
+  deps.log.info({ repo: name, ref: job.ref, findings: findings.length }, "reconcile: scanned a ref that moved without a webhook");
+  if (findings.length > 0) {
+    await handleFindings(deps, octokit, job.repo, findings, { contain: settings.mode === "contain", labels: settings.labels, assignees: async () => [] });
+  }
+  await reportCheck(octokit, job.repo, job.after, findings.map((f) => ({ path: f.path, line: f.line, redacted: f.redacted, kind: f.kind })), problems);
+  await recordScannedRef(deps.store, { repo: name, ref: job.ref, sha: job.after, installationId: job.installationId });
+}
+
+/** Runs redelivery and the sweep at start and every interval; returns a stop function. */
+export function startReconciler(deps: Deps, env: NodeJS.ProcessEnv): { stop(): Promise<void>; runOnce(): Promise<void> } {
+  const s = reconcileSettings(env);
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const runOnce = async () => {
+    if (!s.enabled || stopped) return;
+    if (running) return running;
+    running = (async () => {
+      try {
+        const asked = await redeliverFailed(await deps.githubApp(), deps.store, deps.log);
+        if (asked.length) deps.log.info({ redeliveries: asked.length }, "reconcile: redeliveries asked");
+      } catch (err) {
+        deps.log.warn({ err: (err as Error).message }, "reconcile: could not check the webhook deliveries");
+      }
+      try {
+        const r = await sweepRefs(deps, { scanDelayMs: s.scanDelayMs });
+        deps.log.info(r, "reconcile: sweep done");
+      } catch (err) {
+        deps.log.warn({ err: (err as Error).message }, "reconcile: sweep failed");
+      }
+    })().finally(() => (running = undefined));
+    return running;
+  };
+  void runOnce();
+  const timer = s.enabled && s.intervalSeconds > 0 ? setInterval(() => void runOnce(), s.intervalSeconds * 1000) : undefined;
+  timer?.unref();
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}
+
+function hasCommit(dir: string, sha: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = spawn("git", ["cat-file", "-e", `${sha}^{commit}`], { cwd: dir, stdio: "ignore" });
+    c.on("error", () => resolve(false));
+    c.on("close", (code) => resolve(code === 0));
+  });
+}
+
+/** `git log -p` over the revisions, streamed: (commit, path, patch) per changed file. */
+function streamPatches(dir: string, revs: string[], onPatch: (commit: string, path: string, patch: string) => void): Promise<void> {
+  const args = ["-c", "core.quotePath=false", "log", "-p", "--no-color", "--no-ext-diff", "--text", "-M", "--diff-merges=first-parent", "--format=%x00commit %H", ...revs];
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    let commit = "";
+    let path = "";
+    let lines: string[] = [];
+    let size = 0;
+    const flush = () => {
+      if (path && lines.length > 0) onPatch(commit, path, lines.join("\n"));
+      lines = [];
+      size = 0;
+    };
+    child.stdout.setEncoding("latin1");
+    const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
+    rl.on("line", (line) => {
+      if (line.startsWith("\0commit ")) {
+        flush();
+        commit = line.slice(8);
+        path = "";
+      } else if (line.startsWith("diff --git ")) {
+        flush();
+        path = "";
+      } else if (line.startsWith("+++ ")) {
+        path = line === "+++ /dev/null" ? "" : line.slice(6);
+      } else if (path) {
+        lines.push(line);
+        size += line.length;
+        if (size > 32 * 1024 * 1024) flush();
+      }
+    });
+    const done = new Promise<void>((r) => rl.on("close", () => r()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      void done.then(() => {
+        flush();
+        if (code === 0) resolve();
+        else reject(new Error(`git log failed (${code}): ${stderr.trim().slice(0, 500)}`));
+      });
+    });
+  });
+}

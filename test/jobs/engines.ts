@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { pino } from "pino";
+import { PgBossQueue, StoreQueue, type JobQueue } from "../../src/jobs/index.js";
+import { Store } from "../../src/store/index.js";
+import { POSTGRES_URL } from "../helpers/stores.js";
+
+export const log = pino({ level: "silent" });
+
+export interface QueueOpts {
+  maxAttempts?: number;
+  concurrency?: number;
+  /** How long a job may be held before another worker takes it (seconds). */
+  timeoutSeconds?: number;
+  /** The first retry's delay (seconds); the store queue's is scaled to ms in these tests. */
+  retryDelaySeconds?: number;
+}
+
+/** One database (a file or a schema) that store and queue instances can be opened on, as processes would. */
+export interface Engine {
+  name: string;
+  openStore(): Promise<Store>;
+  openQueue(store: Store, opts?: QueueOpts): Promise<JobQueue>;
+  drop(): Promise<void>;
+}
+
+export async function pgSchema(): Promise<{ url: string; schema: string; drop(): Promise<void> }> {
+  const schema = `kf_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  return {
+    url: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    schema,
+    async drop() {
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.query(`DROP SCHEMA IF EXISTS ${schema}_pgboss CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+export const engines: Array<{ name: string; create(): Promise<Engine> }> = [
+  {
+    name: "sqlite (store queue)",
+    async create() {
+      const dir = mkdtempSync(join(tmpdir(), "keyfence-jobs-"));
+      const dbPath = join(dir, "kf.db");
+      return {
+        name: "sqlite",
+        openStore: () => Store.open({ dbPath }),
+        async openQueue(store, o = {}) {
+          return new StoreQueue(store, log, {
+            pollMs: 20,
+            maxAttempts: o.maxAttempts,
+            concurrency: o.concurrency,
+            leaseMs: (o.timeoutSeconds ?? 60) * 1000,
+            backoffMs: (n) => (o.retryDelaySeconds ?? 0.01) * 1000 * 2 ** (n - 1),
+          });
+        },
+        async drop() {
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: "postgres (pg-boss)",
+    async create() {
+      const db = await pgSchema();
+      return {
+        name: "postgres",
+        openStore: () => Store.open({ databaseUrl: db.url }),
+        openQueue: (store, o = {}) =>
+          PgBossQueue.open(store, db.url, log, {
+            pollMs: 50,
+            maxAttempts: o.maxAttempts,
+            concurrency: o.concurrency,
+            retryDelaySeconds: o.retryDelaySeconds ?? 0,
+            timeoutSeconds: () => o.timeoutSeconds ?? 60,
+            maintenanceIntervalSeconds: 1,
+          }),
+        drop: db.drop,
+      };
+    },
+  },
+];
+
+export const until = async (cond: () => boolean | Promise<boolean>, ms = 15_000) => {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};

@@ -1,0 +1,37 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { Rig } from "./harness.js";
+
+/** Clones a repository as `login`, commits `files`, and pushes the commit to every ref given, in one push. */
+export async function pushRefs(rig: Rig, repo: string, login: string, files: Record<string, string>, refs: string[], message = "release"): Promise<string> {
+  const { github, org } = rig.world;
+  const dir = mkdtempSync(join(tmpdir(), "kf-push-"));
+  const url = github.authedCloneUrl(org, repo, login);
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "credential.helper=", "-c", "user.name=" + login, "-c", `user.email=${login}@example.invalid`, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
+      .toString()
+      .trim();
+  try {
+    git("init", "-q");
+    git("fetch", "-q", url, "+refs/heads/*:refs/remotes/origin/*");
+    try {
+      git("checkout", "-q", "-B", "work", "origin/main");
+    } catch {
+      git("checkout", "-q", "-b", "work");
+    }
+    for (const [p, c] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, p)), { recursive: true });
+      writeFileSync(join(dir, p), c);
+    }
+    git("add", "-A");
+    git("commit", "-q", "-m", message);
+    const sha = git("rev-parse", "HEAD");
+    git("push", "-q", url, ...refs.map((r) => `${sha}:${r}`));
+    await github.idle();
+    return sha;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
