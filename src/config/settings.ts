@@ -15,7 +15,7 @@ const schema = z.object({
       message: "must be '*' or a comma-separated list of 12-digit AWS account IDs",
     }),
   KEYFENCE_AWS_REGION: z.string().default("us-east-1"),
-  KEYFENCE_BOT_NAME: z.string().default("keyfence"),
+  KEYFENCE_ROTATION_STALE_SECONDS: z.coerce.number().int().min(1).default(600),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default("0.0.0.0"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
@@ -30,7 +30,8 @@ export interface Settings {
   /** "*" means every account the role can be assumed in. */
   accounts: "*" | string[];
   region: string;
-  botName: string;
+  /** A rotation not advanced for this long has lost its job; `/rotate` then resumes it. */
+  rotationStaleMs: number;
   port: number;
   host: string;
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
@@ -52,7 +53,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     roleName: s.KEYFENCE_AWS_ROLE,
     accounts: s.KEYFENCE_AWS_ACCOUNTS.trim() === "*" ? "*" : s.KEYFENCE_AWS_ACCOUNTS.split(",").map((a) => a.trim()),
     region: s.KEYFENCE_AWS_REGION,
-    botName: s.KEYFENCE_BOT_NAME,
+    rotationStaleMs: s.KEYFENCE_ROTATION_STALE_SECONDS * 1000,
     port: s.PORT,
     host: s.HOST,
     logLevel: s.LOG_LEVEL,

@@ -8,6 +8,7 @@ import { fullName, type Octokit, type RepoRef } from "../github/types.js";
 import type { KeyRow } from "../store/index.js";
 import type { Deps } from "./context.js";
 import { describeDestination, type RotateJob } from "./rotate.js";
+import { rotationRefusal } from "./rotate-policy.js";
 
 export interface CommentEvent {
   installationId: number;
@@ -90,12 +91,24 @@ async function rotate(deps: Deps, octokit: Octokit, ev: CommentEvent, key: KeyRo
   if (!owner(key)) {
     return reply(`keyfence cannot rotate ${code(redactKeyId(key.key_id))}: ${plain(key.note ?? "its owner is unknown")}.`);
   }
+  // Security model (README): a new key is written only where the key's owners are.
+  const refusal = await rotationRefusal(octokit, ev.repo, key.account_id!);
+  if (refusal) {
+    await audit(key.key_id, "refused", `/rotate: ${refusal}`);
+    return reply(`keyfence will not rotate ${code(redactKeyId(key.key_id))} here: ${plain(refusal)}. The key stays Inactive; its owners can rotate it from their own repository or in AWS. Nothing was changed.`);
+  }
   const started = await deps.store.startRotation({ keyId: key.key_id, repo: fullName(ev.repo), issueNumber: ev.issueNumber, requestedBy: ev.author });
   if (!started) {
     const rot = await deps.store.rotation(key.key_id);
-    return reply(rot?.step === "done" ? "this key was already rotated." : "a rotation of this key is already under way.");
+    if (rot?.step === "done") return reply("this key was already rotated.");
+    // A rotation whose job ran out of retries (AWS or GitHub down for long) is resumed from its last recorded step.
+    const stale = rot && Date.now() - new Date(rot.updated_at).getTime() > deps.settings.rotationStaleMs;
+    if (!stale) return reply("a rotation of this key is already under way.");
+    await audit(key.key_id, "rotate-resumed", `from step ${rot.step}`);
+    await reply(`resuming the rotation of ${code(redactKeyId(key.key_id))}, which stopped at step \`${rot.step}\`.`);
+  } else {
+    await audit(key.key_id, "rotate-requested");
   }
-  await audit(key.key_id, "rotate-requested");
   await react(octokit, ev.repo, ev.commentId, "eyes");
   const job: RotateJob = {
     installationId: ev.installationId,

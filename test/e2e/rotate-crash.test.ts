@@ -11,7 +11,7 @@ describe("a rotation killed at every step", () => {
 
   beforeAll(async () => {
     // A short job timeout, so that the restarted process takes the dead one's job over quickly.
-    h = await startHarness({ KEYFENCE_JOB_TIMEOUT: "3" });
+    h = await startHarness({ KEYFENCE_JOB_TIMEOUT: "3", KEYFENCE_JOB_ATTEMPTS: "3", KEYFENCE_ROTATION_STALE_SECONDS: "2" });
   });
   afterAll(async () => h?.close());
 
@@ -61,6 +61,35 @@ describe("a rotation killed at every step", () => {
       expect(done).toHaveLength(1);
     });
   }
+
+  it("resumes, on a new /rotate, a rotation whose job ran out of retries", async () => {
+    const { aws, github, org, repo, workloadAccount } = h.world;
+    const user = `crash-${++users}`;
+    aws.addUser(workloadAccount, user);
+    const leaked = aws.createAccessKey(workloadAccount, user);
+    secrets.push(leaked.secretAccessKey);
+    await github.push(org, repo, {
+      branch: "main",
+      pusher: "dave",
+      commits: [{ message: user, files: { [`${user}.env`]: `AWS_ACCESS_KEY_ID=${leaked.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${leaked.secretAccessKey}\n` } }],
+    });
+    const issue = await eventually(() => github.issues(org, repo).find((i) => i.title.includes(redactKeyId(leaked.accessKeyId))));
+    await eventually(() => aws.key(leaked.accessKeyId)?.status === "Inactive");
+    // IAM fails for longer than the job's three attempts.
+    aws.fail({ service: "iam", action: "CreateAccessKey", code: "ServiceFailure", status: 500, times: 3 });
+    await github.comment(org, repo, issue.number, "alice", "/rotate");
+    await eventually(() => h.app.records().some((r) => r.msg === "job failed" && r.type === "rotate" && r.dead === true), 60_000);
+    expect(aws.keysOf(workloadAccount, user).map((k) => k.accessKeyId)).toEqual([leaked.accessKeyId]);
+    await new Promise((r) => setTimeout(r, 2100));
+    await github.comment(org, repo, issue.number, "carol", "/rotate");
+    await eventually(() => github.issues(org, repo).find((i) => i.number === issue.number)?.state === "closed", 60_000);
+    const comments = github.issues(org, repo).find((i) => i.number === issue.number)!.comments;
+    expect(comments.some((c) => c.body.includes("resuming the rotation"))).toBe(true);
+    const keys = aws.keysOf(workloadAccount, user);
+    expect(keys).toHaveLength(1);
+    expect(keys[0].accessKeyId).not.toBe(leaked.accessKeyId);
+    expect(github.actionsSecret(org, repo, "AWS_ACCESS_KEY_ID")).toBe(keys[0].accessKeyId);
+  });
 
   it("wrote no secret anywhere, across all the processes", () => {
     const all = h.everything();
