@@ -9,7 +9,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production KEYFENCE_DB=/data/keyfence.db PORT=3000
+ENV NODE_ENV=production KEYFENCE_DB=/data/keyfence.db KEYFENCE_MIRRORS=/data/mirrors PORT=3000
 RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/* \
   && mkdir -p /data && chown node:node /data
 WORKDIR /app

@@ -2,6 +2,8 @@
 import { detect } from "./detect.js";
 import { history } from "./history.js";
 import { push } from "./push.js";
+import { replicas } from "./replicas.js";
+import { soak } from "./soak.js";
 
 export type Scenario = (args: string[]) => Promise<void>;
 
@@ -10,6 +12,8 @@ export const scenarios: Record<string, Scenario> = {
   detect,
   history,
   push,
+  replicas,
+  soak,
 };
 
 async function main(): Promise<number> {

@@ -7,7 +7,7 @@ import { createProbot } from "probot";
 import { AwsGateway } from "../aws/gateway.js";
 import { loadSettings } from "../config/settings.js";
 import { redactKeyId } from "../detect/index.js";
-import { JobQueue } from "../jobs/queue.js";
+import { loadQueueSettings, openQueue } from "../jobs/index.js";
 import {
   enqueueRun,
   planRun,
@@ -151,19 +151,22 @@ export async function backfillCommand(args: string[], env: NodeJS.ProcessEnv = p
   const settings = loadSettings(env);
   const log = pino({ level: env.LOG_LEVEL ?? "warn", name: "keyfence-backfill" }, pino.destination(2));
   const store = await Store.open(settings);
+  // The server's queue (pg-boss with DATABASE_URL): --enqueue hands repositories to its workers.
+  const queue = await openQueue(store, settings.databaseUrl, log, loadQueueSettings(env));
   try {
     const probot = createProbot({ env, overrides: { log } });
     const deps: Deps = {
       settings,
       store,
       aws: new AwsGateway(settings),
-      queue: new JobQueue(store, log),
+      queue,
       log,
       github: (id) => probot.auth(id) as ReturnType<Deps["github"]>,
       githubApp: () => probot.auth() as ReturnType<Deps["githubApp"]>,
     };
     return await run(deps, o);
   } finally {
+    await queue.stop();
     await store.close();
   }
 }
@@ -208,7 +211,7 @@ async function run(deps: Deps, o: Options): Promise<number> {
   if (rows.every((r) => r.state === "done")) await bs.finishRun(runId);
   const findings = await bs.findings(runId);
   const report = await buildReport(deps, runId, scope, o.mode, rows, findings);
-  const out = o.format === "json" ? JSON.stringify(report, null, 2) + "\n" : o.format === "csv" ? toCsv(report) : o.format === "sarif" ? toSarifReport(report) : toText(report);
+  const out = o.format === "json" ? JSON.stringify(report, null, 2) + "\n" : o.format === "csv" ? toCsv(report) : o.format === "sarif" ? toSarifReport(findings) : toText(report);
   await new Promise<void>((res) => process.stdout.write(out, () => res()));
   if (rows.some((r) => r.state !== "done")) return 2;
   return findings.some((f) => f.kind !== "example") ? 1 : 0;
@@ -296,7 +299,18 @@ export interface BackfillReport {
   run: string;
   scope: string;
   mode: string;
-  repositories: Array<{ repo: string; state: string; blobs: number; megabytes: number; findings: number; mode: string | null; scans: number; error: string | null }>;
+  repositories: Array<{
+    repo: string;
+    /** public: its history was visible to anyone, every key in it counts as exposed. */
+    visibility: "public" | "private";
+    state: string;
+    blobs: number;
+    megabytes: number;
+    findings: number;
+    mode: string | null;
+    scans: number;
+    error: string | null;
+  }>;
   findings: Array<{
     repo: string;
     path: string;
@@ -329,6 +343,7 @@ async function buildReport(deps: Deps, runId: string, scope: string, mode: strin
     mode: mode ?? "settings",
     repositories: rows.map((r) => ({
       repo: r.repo,
+      visibility: (JSON.parse(r.info) as { private?: boolean }).private === false ? "public" : "private",
       state: r.state,
       blobs: r.blobs,
       megabytes: Math.round((r.bytes / MB) * 10) / 10,
@@ -361,8 +376,8 @@ function table(head: string[], rows: string[][]): string {
 
 function toText(r: BackfillReport): string {
   const repos = table(
-    ["repository", "state", "blobs", "MB", "findings", "mode"],
-    r.repositories.map((x) => [x.repo, x.state + (x.error ? ` (${x.error.slice(0, 60)})` : ""), String(x.blobs), x.megabytes.toFixed(1), String(x.findings), x.mode ?? "-"]),
+    ["repository", "visibility", "state", "blobs", "MB", "findings", "mode"],
+    r.repositories.map((x) => [x.repo, x.visibility, x.state + (x.error ? ` (${x.error.slice(0, 60)})` : ""), String(x.blobs), x.megabytes.toFixed(1), String(x.findings), x.mode ?? "-"]),
   );
   const totals = r.repositories.reduce((a, x) => ({ mb: a.mb + x.megabytes, f: a.f + x.findings }), { mb: 0, f: 0 });
   const keys = new Set(r.findings.map((f) => f.key)).size;
@@ -387,15 +402,16 @@ function toCsv(r: BackfillReport): string {
   return [head.join(","), ...r.findings.map((f) => head.map((h) => q(f[h])).join(","))].join("\n") + "\n";
 }
 
-function toSarifReport(r: BackfillReport): string {
-  const reported: Reported[] = r.findings.map((f) => ({
-    keyId: f.key,
-    redacted: f.key,
+/** SARIF as `keyfence scan` writes it; each location is REPOSITORY/PATH, with its commit. */
+function toSarifReport(findings: BackfillFindingRow[]): string {
+  const reported: Reported[] = findings.map((f) => ({
+    keyId: f.key_id,
+    redacted: f.redacted,
     kind: f.kind as Reported["kind"],
     line: f.line,
-    column: f.column,
+    column: f.col,
     path: `${f.repo}/${f.path}`,
-    commit: f.commit,
+    commit: f.commit_sha,
   }));
-  return formatSarif(reported, { showSecrets: false });
+  return formatSarif(reported, { showSecrets: false }, "/");
 }

@@ -3,13 +3,13 @@
 import type { Finding, RawFinding } from "./types.js";
 import { CODECS } from "./codec/index.js";
 import { keyIdRegex, placeholderKeyRegex, KEY_PREFIXES, kindOf, isExampleKeyId } from "./rules.js";
-
-const HEX_BODY = /^[0-9A-F]{16}$/;
 import { pairKeys, windowsAround, type KeyHit } from "./pair.js";
 import { accountFromKeyId } from "./account.js";
 import { redactKeyId } from "./redact.js";
 import { positionsOf } from "./lines.js";
 import { indexAll } from "./codec/rewrite.js";
+
+const HEX_BODY = /^[0-9A-F]{16}$/;
 
 const MAX_DEPTH = 2;
 const CODEC_LINES = 25;
@@ -89,19 +89,27 @@ function better(a: RawFinding, b: RawFinding): RawFinding {
 export function mergeRaw(raws: RawFinding[]): RawFinding[] {
   raws.sort((a, b) => a.offset - b.offset || (a.encoding?.length ?? 0) - (b.encoding?.length ?? 0));
   const out: RawFinding[] = [];
+  const byKey = new Map<string, number[]>(); // keyId → indexes in out
   for (const r of raws) {
     // Same key at (nearly) the same place, found through two codecs: one finding.
-    const j = out.findIndex((o) => o.keyId === r.keyId && Math.abs(o.offset - r.offset) <= 4);
-    if (j === -1) out.push(r);
-    else out[j] = better(out[j]!, r);
+    const idx = byKey.get(r.keyId) ?? [];
+    const j = idx.find((i) => Math.abs(out[i]!.offset - r.offset) <= 4);
+    if (j === undefined) {
+      idx.push(out.length);
+      byKey.set(r.keyId, idx);
+      out.push(r);
+    } else out[j] = better(out[j]!, r);
   }
   // A key repeated in one text gets the secret found with its other occurrence.
-  for (const r of out) {
-    if (r.secret) continue;
-    const twin = out.find((o) => o.keyId === r.keyId && o.secret);
-    if (twin) r.secret = twin.secret;
-    if (!r.sessionToken) r.sessionToken = out.find((o) => o.keyId === r.keyId && o.sessionToken)?.sessionToken;
-    if (r.sessionToken === undefined) delete r.sessionToken;
+  for (const idx of byKey.values()) {
+    if (idx.length < 2) continue;
+    const withSecret = idx.map((i) => out[i]!).find((o) => o.secret);
+    const withToken = idx.map((i) => out[i]!).find((o) => o.sessionToken);
+    for (const i of idx) {
+      const r = out[i]!;
+      if (!r.secret && withSecret) r.secret = withSecret.secret;
+      if (!r.sessionToken && withToken) r.sessionToken = withToken.sessionToken;
+    }
   }
   return out;
 }

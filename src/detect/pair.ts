@@ -10,6 +10,7 @@ export interface KeyHit {
 
 interface Candidate {
   value: string;
+  example: boolean;
   offset: number;
   line: number;
   named: boolean;
@@ -19,23 +20,26 @@ interface Candidate {
 const MAX_LINES = 25;
 const MAX_CHARS = 6000;
 
-/** Ranges of text around each key where partners are looked for. */
+/** Ranges of text around each (sorted) offset: ±maxLines lines, at most ±maxChars; merged. */
 export function windowsAround(text: string, offsets: number[], maxLines = MAX_LINES, maxChars = MAX_CHARS): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const off of offsets) {
-    let s = off;
-    const lo = Math.max(0, off - maxChars);
-    for (let n = 0; n <= maxLines && s > lo; ) {
-      s--;
-      if (text.charCodeAt(s) === 10) n++;
-    }
-    if (s > 0 && text.charCodeAt(s) === 10) s++;
-    let e = off;
-    const hi = Math.min(text.length, off + maxChars);
-    for (let n = 0; n <= maxLines && e < hi; e++) {
-      if (text.charCodeAt(e) === 10) n++;
-    }
     const last = out[out.length - 1];
+    const lo = Math.max(0, off - maxChars);
+    let s = off;
+    // Walk back line by line; stop early once inside the previous window (they merge anyway).
+    for (let n = 0; n <= maxLines && s > lo; n++) {
+      if (last && s <= last[1]) break;
+      const nl = text.lastIndexOf("\n", s - 1);
+      s = nl < lo ? lo : nl;
+    }
+    if (s > 0 && s < off && text.charCodeAt(s) === 10) s++;
+    const hi = Math.min(text.length, off + maxChars);
+    let e = off;
+    for (let n = 0; n <= maxLines && e < hi; n++) {
+      const nl = text.indexOf("\n", e);
+      e = nl === -1 || nl >= hi ? hi : nl + 1;
+    }
     if (last && s <= last[1]) last[1] = Math.max(last[1], e);
     else out.push([s, e]);
   }
@@ -64,7 +68,13 @@ function namedBefore(text: string, at: number, isName: RegExp): boolean {
   if (isName.test(nm) && !KEY_NAME.test(nm)) return true;
   if (isName !== SECRET_NAME) return false;
   const seg = text.slice(Math.max(0, at - 40), at);
-  const line = seg.slice(seg.lastIndexOf("\n") + 1);
+  let line = seg.slice(seg.lastIndexOf("\n") + 1);
+  // A value alone on its line takes its name from the line above ("Secret access key:\n  wJal…").
+  if (/^[\s"'`]*$/.test(line)) {
+    const ls = at - line.length - 1;
+    if (ls > 0) line = text.slice(Math.max(0, text.lastIndexOf("\n", ls - 1) + 1, ls - 60), ls);
+    if (!/[:=]\s*$/.test(line)) return false;
+  }
   // …but not when another value sits in between ("secret: X, other: <candidate>").
   return LOOSE_SECRET.test(line) && !/[A-Za-z0-9+/]{16,}[^A-Za-z0-9+/]+\S*$/.test(line.slice(line.search(LOOSE_SECRET)));
 }
@@ -127,7 +137,7 @@ function collect(text: string, re: RegExp, win: Array<[number, number]>, starts:
         if (named ? classes < 2 || distinct < 12 : !(sh.upper && sh.lower && sh.digit) || distinct < 20) continue;
         weak = sh.slashes >= 3;
       }
-      out.push({ value, offset: at, line, named, weak });
+      out.push({ value, offset: at, line, named, weak, example: isSecret && isExampleSecret(value) });
     }
   }
   return out;
@@ -139,20 +149,36 @@ interface Edge {
   cost: number;
 }
 
+/** Index of the first element of the sorted `xs` that is >= v. */
+function lowerBound(xs: number[], v: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function assign(keys: Array<KeyHit & { line: number }>, cands: Candidate[]): Map<number, { c: Candidate; cost: number }> {
   const edges: Edge[] = [];
+  // Both lists are in text order; binary searches keep files with thousands of keys linear-ish.
+  const keyOffs = keys.map((k) => k.offset);
+  const candOffs = cands.map((c) => c.offset);
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k]!;
-    for (let c = 0; c < cands.length; c++) {
+    const keyExample = isExampleKeyId(key.keyId);
+    for (let c = lowerBound(candOffs, key.offset - MAX_CHARS); c < cands.length; c++) {
       const cand = cands[c]!;
+      if (cand.offset > key.offset + MAX_CHARS) break;
       const dl = Math.abs(cand.line - key.line);
       const dc = Math.abs(cand.offset - key.offset);
-      if (dl > MAX_LINES || dc > MAX_CHARS) continue;
+      if (dl > MAX_LINES) continue;
       if (cand.offset < key.offset + key.keyId.length && cand.offset + cand.value.length > key.offset) continue;
-      let between = 0;
       const lo = Math.min(cand.offset, key.offset);
       const hi = Math.max(cand.offset, key.offset);
-      for (const other of keys) if (other.offset > lo && other.offset < hi) between++;
+      const between = lowerBound(keyOffs, hi) - lowerBound(keyOffs, lo + 1);
       const cost =
         dl * 10 +
         (dl === 0 ? Math.min(dc, 2000) / 200 : 0) +
@@ -161,7 +187,7 @@ function assign(keys: Array<KeyHit & { line: number }>, cands: Candidate[]): Map
         between * 40 +
         (cand.weak ? 10 : 0) +
         // documentation secrets go with documentation keys
-        (isExampleSecret(cand.value) !== isExampleKeyId(key.keyId) ? 100 : 0);
+        (cand.example !== keyExample ? 100 : 0);
       edges.push({ k, c, cost });
     }
   }

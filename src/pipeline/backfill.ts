@@ -129,9 +129,24 @@ async function readToken(deps: Deps, job: BackfillRepoJob): Promise<string> {
   return data.token;
 }
 
+/** At most this many repositories scanned at once by one process, whatever the queue's concurrency. */
+const slots = { free: Math.max(1, Number(process.env.KEYFENCE_BACKFILL_CONCURRENCY ?? 2) || 2), waiting: [] as Array<() => void> };
+
+async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (slots.free > 0) slots.free--;
+  else await new Promise<void>((r) => slots.waiting.push(r));
+  try {
+    return await fn();
+  } finally {
+    const next = slots.waiting.shift();
+    if (next) next();
+    else slots.free++;
+  }
+}
+
 /** The `backfill-repo` job: one repository, then the run marked done if it was the last. */
 export async function backfillRepoJob(deps: Deps, job: BackfillRepoJob): Promise<void> {
-  await backfillRepo(deps, job);
+  await withSlot(() => backfillRepo(deps, job));
   const bs = new BackfillStore(deps.store);
   if ((await bs.repos(job.runId)).every((r) => r.state === "done")) await bs.finishRun(job.runId);
 }

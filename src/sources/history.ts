@@ -1,16 +1,18 @@
-// A repository's whole history, scanned blob by blob: every distinct blob reachable or stored in
-// the repository is read once (`git cat-file --batch-all-objects`, in pack order), scanned with the
-// detector's prefilter, and only the few blobs that hold a key are traced back to the commits that
-// introduced them (one `git log --raw` walk). No commit is diffed; memory stays bounded by the
-// largest blob kept whole, whatever the size of the pack.
+// A repository's whole history, scanned blob by blob: every distinct blob stored in the repository
+// is looked at once, and only the few that hold a key are traced back to the commits that
+// introduced them (one `git log --raw` walk, run meanwhile). No commit is diffed. Packed blobs are
+// read from the packs themselves: whole ones inflated and scanned, deltas settled from the bytes
+// they insert when nothing key-like could come from their base; the rest (suspects, loose objects)
+// through `git cat-file --batch`. Memory stays bounded by the largest blob kept whole (32 MiB;
+// larger ones are streamed), whatever the size of the pack.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { closeSync, createReadStream, existsSync, fstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { constants as zlibConstants, Inflate, inflateSync } from "node:zlib";
 import { createStreamScanner, scanBytes, type Finding } from "../detect/index.js";
-import { mayContainKeyBytes } from "../detect/prefilter.js";
+import { candidateOffsets, mayContainKeyBytes } from "../detect/prefilter.js";
 
 export interface HistoryOptions {
   /** Blobs up to this size are scanned whole; larger ones are streamed in chunks. */
@@ -21,7 +23,7 @@ export interface HistoryOptions {
   onProgress?(p: HistoryProgress): void;
   /** Revisions to attribute against (default `--all`: every ref, pull-request refs included). */
   revs?: string[];
-  /** Walk the commits while the blobs are read (default true; memory-capped, walked again if too large). */
+  /** Walk the commits while the blobs are read (default true), into a temporary file. */
   earlyWalk?: boolean;
   /** Read packed blobs straight from the packs, deltas unresolved when safe (default true). */
   packs?: boolean;
@@ -66,7 +68,7 @@ export async function scanHistory(gitDir: string, opts: HistoryOptions = {}): Pr
   const t0 = performance.now();
   const hits = new Map<string, Finding[]>();
   const revs = opts.revs ?? ["--all"];
-  const walk = opts.earlyWalk === false ? undefined : earlyWalk(gitDir, revs, 64 << 20);
+  const walk = opts.earlyWalk === false ? undefined : earlyWalk(gitDir, revs);
   let totals: Awaited<ReturnType<typeof scanAllBlobs>>;
   try {
     totals = await scanAllBlobs(gitDir, opts, (blob, fs) => hits.set(blob, fs));
@@ -79,8 +81,7 @@ export async function scanHistory(gitDir: string, opts: HistoryOptions = {}): Pr
   const unreachable: HistoryResult["unreachable"] = [];
   if (hits.size > 0) {
     const wanted = new Set(hits.keys());
-    const early = walk && (await walk.result);
-    const origins = early ? findInWalk(early.join(""), wanted) : await introductions(gitDir, wanted, revs);
+    const origins = (walk && (await walk.result(wanted))) ?? (await introductions(gitDir, wanted, revs));
     // Per key and path, the oldest introduction wins: a key kept while a file was edited a hundred
     // times is reported once per path, at the commit that first brought it in.
     const best = new Map<string, { at: number; origin: Origin; blob: string }>();
@@ -119,10 +120,10 @@ export async function scanHistory(gitDir: string, opts: HistoryOptions = {}): Pr
 }
 
 /**
- * Reads every blob once, in pack order, and hands over those with findings. One git process lists
- * the objects (`--batch-check`: headers only), then `parallel` others read the blobs (`--batch`),
- * each a contiguous run of the pack so delta bases stay in its cache; trees and commits are never
- * inflated, and nothing is held but the blob being scanned (large ones are streamed in chunks).
+ * Looks at every blob once and hands over those with findings: first the packs (scanPacks), then
+ * what they left — suspects and loose objects, listed with `--batch-check` — read by `parallel`
+ * `cat-file --batch` processes, each a contiguous run so delta bases stay in its cache. Trees and
+ * commits are never inflated; nothing is held but the blob being scanned.
  */
 export async function scanAllBlobs(
   gitDir: string,
@@ -301,6 +302,17 @@ function scanPacks(
     // Per object: its type once known (deltas take their base's), 0 when not known.
     const types = new Uint8Array(n);
     let shaPos: Map<string, number> | undefined;
+    const batch = new InsertBatch();
+    const settle = (e: PendingDelta, hit: boolean) => {
+      if (hit || taint[e.basePos] === 2) {
+        taint[e.pos] = 2;
+        suspect.set(e.sha, e.size);
+      } else {
+        taint[e.pos] = 1;
+        covered.add(e.sha);
+        onBlob(e.sha, e.size, []);
+      }
+    };
     const fd = openSync(packPath, "r");
     try {
       const packEnd = fstatSync(fd).size - 20;
@@ -368,7 +380,7 @@ function scanPacks(
           onBlob(sha, objSize, fs);
           continue;
         }
-        if (types[pos] === 0 || basePos === undefined || taint[basePos] !== 1 || objSize > whole) {
+        if (types[pos] === 0 || basePos === undefined || (taint[basePos] !== 1 && taint[basePos] !== PENDING) || objSize > whole) {
           leave(0);
           continue;
         }
@@ -379,14 +391,15 @@ function scanPacks(
           taint[pos] = 2;
           continue;
         }
-        if (size > whole || insertsLookKeyLike(delta)) {
+        if (size > whole || !batch.add(delta, { pos, sha, size, basePos })) {
           leave(size);
           continue;
         }
-        taint[pos] = 1;
-        covered.add(sha);
-        onBlob(sha, size, []);
+        // Settled when the batch is: clean unless its inserts or its base turn out key-like.
+        taint[pos] = PENDING;
+        if (batch.full()) batch.flush(settle);
       }
+      batch.flush(settle);
     } finally {
       closeSync(fd);
     }
@@ -474,39 +487,81 @@ const inflater = new Inflater();
 
 const KEY_CHAR = new Uint8Array(256);
 for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") KEY_CHAR[ch.charCodeAt(0)] = 1;
+const PENDING = 3;
+
+interface PendingDelta {
+  pos: number;
+  sha: string;
+  size: number;
+  basePos: number;
+}
 
 /**
- * True when the bytes a delta inserts could complete a key: a key prefix (any encoding the
- * prefilter knows) or a run of 12+ key characters (a key whose start was copied from the base).
+ * The bytes many deltas insert, gathered so the prefilter runs once per megabyte rather than
+ * once per delta (its cost is mostly per call). Each delta's inserts are checked at once for a
+ * run of 12+ key characters (the tail of a key whose first characters were copied from the
+ * base); at the flush, for a key prefix in any encoding the prefilter knows. Deltas settle in
+ * pack order, so a delta of a delta in the same batch sees its base settled first.
  */
-function insertsLookKeyLike(delta: Buffer): boolean {
-  let i = 0;
-  while (delta[i++]! & 0x80); // source size
-  while (delta[i++]! & 0x80); // target size
-  if (scratch.length < delta.length) scratch = Buffer.allocUnsafe(delta.length * 2);
-  let w = 0;
-  let run = 0;
-  while (i < delta.length) {
-    const op = delta[i++]!;
-    if (op & 0x80) {
-      for (let bit = 0; bit < 7; bit++) if (op & (1 << bit)) i++;
-      if (w > 0 && scratch[w - 1] !== 10) scratch[w++] = 10;
-      run = 0;
-    } else if (op) {
-      const stop = Math.min(i + op, delta.length);
-      for (; i < stop; i++) {
-        const ch = delta[i]!;
-        if (KEY_CHAR[ch]) {
-          if (++run >= 12) return true;
-        } else run = 0;
-        scratch[w++] = ch;
-      }
-    } else return true; // reserved opcode: do not guess
+class InsertBatch {
+  private buf = Buffer.allocUnsafe(2 << 20);
+  private w = 0;
+  private entries: Array<PendingDelta & { from: number; to: number }> = [];
+
+  /** False when the inserts already look key-like (or the delta is odd): a suspect. */
+  add(delta: Buffer, e: PendingDelta): boolean {
+    let i = 0;
+    while (delta[i++]! & 0x80); // source size
+    while (delta[i++]! & 0x80); // target size
+    if (this.buf.length < this.w + delta.length + 1) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.w + delta.length + 1));
+      this.buf.copy(bigger, 0, 0, this.w);
+      this.buf = bigger;
+    }
+    const buf = this.buf;
+    const from = this.w;
+    let w = from;
+    let run = 0;
+    while (i < delta.length) {
+      const op = delta[i++]!;
+      if (op & 0x80) {
+        for (let bit = 0; bit < 7; bit++) if (op & (1 << bit)) i++;
+        if (w > from && buf[w - 1] !== 10) buf[w++] = 10;
+        run = 0;
+      } else if (op) {
+        const stop = Math.min(i + op, delta.length);
+        for (; i < stop; i++) {
+          const ch = delta[i]!;
+          if (KEY_CHAR[ch]) {
+            if (++run >= 12) return false;
+          } else run = 0;
+          buf[w++] = ch;
+        }
+      } else return false; // reserved opcode: do not guess
+    }
+    buf[w++] = 10;
+    this.w = w;
+    this.entries.push({ ...e, from, to: w });
+    return true;
   }
-  return w > 0 && mayContainKeyBytes(scratch.subarray(0, w));
+
+  full(): boolean {
+    return this.w >= 1 << 20;
+  }
+
+  flush(settle: (e: PendingDelta, hit: boolean) => void): void {
+    if (this.entries.length === 0) return;
+    const hits = candidateOffsets(this.buf.subarray(0, this.w));
+    const entries = this.entries;
+    let h = 0;
+    for (const e of entries) {
+      while (h < hits.length && hits[h]! < e.from) h++;
+      settle(e, h < hits.length && hits[h]! < e.to);
+    }
+    this.entries = [];
+    this.w = 0;
+  }
 }
-let scratch = Buffer.allocUnsafe(1 << 16);
-const NL = Buffer.from("\n");
 
 async function feed(child: ChildProcessWithoutNullStreams, shas: string[], from: number, to: number): Promise<void> {
   const STEP = 2048;
@@ -616,31 +671,36 @@ export async function introductions(gitDir: string, wanted: Set<string>, revs: s
 }
 
 /**
- * The same walk started early, alongside the blob scan (it needs a core the scan leaves idle at
- * times): its output is kept up to `capBytes`; past that it is dropped and walked again later.
+ * The same walk started early, alongside the blob scan (on the core the scan leaves idle). Its
+ * output goes to a temporary file, not through a pipe: git writes it in thousands of small
+ * pieces, each of which would cost the scan's thread an event. Read once the scan found keys.
  */
-function earlyWalk(gitDir: string, revs: string[], capBytes: number): { result: Promise<string[] | null>; cancel(): void } {
-  const p = git(gitDir, [...WALK_ARGS, ...revs]);
-  p.child.stdout.setEncoding("utf8");
-  const chunks: string[] = [];
-  let size = 0;
-  let over = false;
-  p.child.stdout.on("data", (c: string) => {
-    if (over) return;
-    size += c.length;
-    if (size > capBytes) {
-      over = true;
-      chunks.length = 0;
-      p.child.kill();
-      return;
-    }
-    chunks.push(c);
+function earlyWalk(gitDir: string, revs: string[]): { result(wanted: Set<string>): Promise<Map<string, Origin[]> | null>; cancel(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "keyfence-walk-"));
+  const file = join(dir, "walk");
+  const fd = openSync(file, "w");
+  const child = spawn("git", [...WALK_ARGS, ...revs], { cwd: gitDir, stdio: ["ignore", fd, "ignore"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } });
+  closeSync(fd);
+  const done = new Promise<boolean>((resolve) => {
+    child.on("error", () => resolve(false));
+    child.on("close", (code) => resolve(code === 0));
   });
-  const result = p.done.then(
-    () => (over ? null : chunks),
-    () => null,
-  );
-  return { result, cancel: () => p.child.kill() };
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  return {
+    async result(wanted) {
+      try {
+        if (!(await done)) return null;
+        if (statSync(file).size <= 16 << 20) return findInWalk(readFileSync(file, "utf8"), wanted);
+        return await parseWalk(createReadStream(file, { encoding: "utf8" }) as AsyncIterable<string>, wanted);
+      } finally {
+        cleanup();
+      }
+    },
+    cancel() {
+      child.kill();
+      void done.then(cleanup);
+    },
+  };
 }
 
 /**

@@ -172,10 +172,12 @@ describe("keyfence backfill --org over the simulators", () => {
 
   it("a third run does nothing: no scan, no issue, no AWS call", async () => {
     const calls = world.aws.calls.length;
-    const run = cli(["--org", world.org, "--format", "csv", "--quiet"], env);
+    const run = cli(["--org", world.org, "--format", "sarif", "--quiet"], env);
     expect(await run.exit).toBe(1);
-    expect(run.stdout.split("\n")[0]).toBe("repo,path,line,column,commit,author,date,kind,key,keyState,issue");
-    expect(run.stdout.trim().split("\n")).toHaveLength(5);
+    const sarif = JSON.parse(run.stdout) as { runs: Array<{ results: Array<{ locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }> }> };
+    const uris = sarif.runs[0]!.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation.uri).sort();
+    expect(uris).toEqual(["acme/billing/deploy/ci.env", "acme/infra/secrets.tfvars", "acme/payments/ci/env.sh", "acme/web/config/login.yml"]);
+    expect(run.stdout).not.toContain(shared.accessKeyId);
     expect(world.aws.calls.length).toBe(calls);
     const db = new SQLite(env.KEYFENCE_DB!, { readonly: true });
     const scans = db.prepare("select sum(scans) as n from backfill_repos").get() as { n: number };
@@ -191,11 +193,12 @@ describe("keyfence backfill --org over the simulators", () => {
     await github.addRepo(org, "sandbox", { private: true });
     github.setCollaborator(org, "sandbox", "dave", "write");
     await github.push(org, "sandbox", { branch: "main", pusher: "dave", commits: [{ message: "try", files: { "try.sh": cred(k) } }] });
-    const run = cli(["--repo", `${org}/sandbox`, "--mode", "report", "--format", "json", "--quiet"], env);
+    const run = cli(["--repo", `${org}/sandbox`, "--mode", "report", "--format", "csv", "--quiet"], env);
     expect(await run.exit).toBe(1);
-    const r = JSON.parse(run.stdout) as BackfillReport;
-    expect(r.run).toBe("repo:acme/sandbox#report");
-    expect(r.findings).toEqual([expect.objectContaining({ repo: "acme/sandbox", path: "try.sh", line: 1, keyState: "found" })]);
+    const [head, ...rows] = run.stdout.trim().split("\n");
+    expect(head).toBe("repo,path,line,column,commit,author,date,kind,key,keyState,issue");
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(/^acme\/sandbox,try\.sh,1,\d+,[0-9a-f]{40},dave,[^,]+,live-candidate,AKIA…\w{4},found,1$/);
     expect(aws.key(k.accessKeyId)?.status).toBe("Active");
     expect(github.issues(org, "sandbox")).toHaveLength(1);
     expect(github.issues(org, "sandbox")[0]!.body).toMatch(/report/);

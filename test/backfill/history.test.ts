@@ -83,9 +83,9 @@ describe("history engine on a generated repository", () => {
     expect(result.blobs).toBe(blobs);
   });
 
-  it("gives the same answer with one reader or several, and with large blobs streamed", async () => {
+  it("gives the same answer with one reader or several, large blobs streamed, and the walk parsed as a stream", async () => {
     const one = await scanHistory(repo.dir, { parallel: 1 });
-    const streamed = await scanHistory(repo.dir, { parallel: 3, wholeBlobLimit: 1024 });
+    const streamed = await scanHistory(repo.dir, { parallel: 3, wholeBlobLimit: 1024, earlyWalk: false });
     const key = (r: HistoryResult) => r.findings.map((f) => `${f.keyId} ${f.path} ${f.line} ${f.commitSha}`).sort();
     expect(key(one)).toEqual(key(result));
     expect(key(streamed)).toEqual(key(result));

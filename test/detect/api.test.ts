@@ -113,3 +113,15 @@ describe("scanPatch", () => {
     ]);
   });
 });
+
+describe("scale", () => {
+  it("pairs thousands of keys in one file without quadratic blow-up", () => {
+    let t = "";
+    for (let i = 0; i < 3000; i++) t += `id=${makeKeyId("AKIA", BigInt(100000000000 + i * 13), BigInt(i * 7))}\nsecret=${makeSecret(i + 1)}\n`;
+    const t0 = performance.now();
+    const fs = scanText(t);
+    expect(fs).toHaveLength(3000);
+    expect(fs.every((f, i) => f.secret === makeSecret(i + 1))).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+});

@@ -29,6 +29,7 @@ const cases: Array<[string, string, Array<[string, string | undefined]>]> = [
   ["c# verbatim concat", `var k = @"${K(23).slice(0, 10)}" + @"${K(23).slice(10)}";`, [[K(23), undefined]]],
   ["powershell backtick", `$k = "${K(24)}"\n$s = "${S(24)}"`, [[K(24), S(24)]]],
   ["example secret stays with the example key", `AKIAIOSFODNN7EXAMPLE\nreal: ${K(26)}\nwJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n`, [[K(26), undefined]]],
+  ["name on the line above", `Access key ID:\n  ${K(27)}\nchecksum ${S(98)}\n\nSecret access key:\n  ${S(27)}\n`, [[K(27), S(27)]]],
   ["json escaped newline prefix", JSON.stringify({ creds: `\n${K(25)}\n${S(25)}\n` }), [[K(25), S(25)]]],
 ];
 describe("pairing and formats", () => {

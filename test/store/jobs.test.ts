@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { JobQueue } from "../../src/jobs/queue.js";
+import { StoreQueue } from "../../src/jobs/queue.js";
 import type { Store } from "../../src/store/index.js";
 import { storeKinds } from "../helpers/stores.js";
 
@@ -13,10 +13,11 @@ const until = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
   }
 };
 
-describe.each(storeKinds)("job queue on $name", (kind) => {
+// The store-table queue (the SQLite engine) on both stores; test/jobs/ runs the queue contract on each engine.
+describe.each(storeKinds)("store job queue on $name", (kind) => {
   let store: Store;
   let drop: () => Promise<void>;
-  const queues: JobQueue[] = [];
+  const queues: StoreQueue[] = [];
   beforeEach(async () => {
     ({ store, drop } = await kind.open());
   });
@@ -25,7 +26,7 @@ describe.each(storeKinds)("job queue on $name", (kind) => {
     await drop();
   });
   const queue = (opts = {}) => {
-    const q = new JobQueue(store, log, { pollMs: 20, backoffMs: () => 10, ...opts });
+    const q = new StoreQueue(store, log, { pollMs: 20, backoffMs: () => 10, ...opts });
     queues.push(q);
     return q;
   };

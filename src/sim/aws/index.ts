@@ -43,6 +43,12 @@ export interface AwsSim {
   calls: Array<{ service: string; action: string; accessKeyId: string; ok: boolean; code?: string; at: Date }>;
   /** Extra: moves the simulator's clock (session expiry, dates it reports) forward. */
   advanceClock(ms: number): void;
+  /** Extra: from now on a new key fails authentication for `ms` after its creation (IAM's eventual consistency). */
+  setKeyPropagation(ms: number): void;
+  /** Extra: deletes a key as its account's administrator would (someone else than keyfence). */
+  deleteAccessKey(accessKeyId: string): void;
+  /** Extra: every secret access key this simulator ever issued, deleted keys' too. */
+  issuedSecrets(): string[];
 }
 
 const view = (k: KeyRecord): SimAccessKey => ({
@@ -101,6 +107,13 @@ export async function startAwsSim(opts: AwsSimOptions = {}): Promise<AwsSim> {
     calls: server.calls as CallRecord[],
     advanceClock(ms) {
       state.clockOffsetMs += ms;
+    },
+    setKeyPropagation(ms) {
+      state.keyPropagationMs = ms;
+    },
+    issuedSecrets: () => [...state.issuedSecrets],
+    deleteAccessKey(accessKeyId) {
+      state.deleteAccessKey(accessKeyId);
     },
   };
 }

@@ -102,6 +102,8 @@ export class SimState {
   readonly keys = new Map<string, KeyRecord>();
   /** Deleted long-term keys: still decodable by GetAccessKeyInfo, never authenticate. */
   readonly deletedKeys = new Map<string, string>();
+  /** Every secret access key ever issued (test hook: a secret must never appear where keyfence writes). */
+  readonly issuedSecrets: string[] = [];
   readonly sessions = new Map<string, Session>();
   /** Offset added to the wall clock for expirations (tests "advance time"). */
   clockOffsetMs = 0;
@@ -197,6 +199,7 @@ export class SimState {
       createdAt: this.now(),
     };
     this.keys.set(id, k);
+    this.issuedSecrets.push(k.secretAccessKey);
     return k;
   }
 
