@@ -7,10 +7,9 @@ const CURRENT_ID = /^A[A-Z0-9]{3}[A-Z2-7]{16}$/;
 export function accountFromKeyId(keyId: string): string | undefined {
   if (!CURRENT_ID.test(keyId)) return undefined;
   const body = keyId.slice(4);
-  // Pre-2016 keys (AKIAI…/AKIAJ…, [A-Z0-9]) carry no account; those with a
-  // 0, 1, 8 or 9 are rejected above. One made only of base32 characters cannot
-  // be told apart from a current-format ID (AWS sets bit 47, so real ones start
-  // with Q-Z/2-7; generators that do not, e.g. the simulator, may start with I/J).
+  // Pre-2016 keys (AKIAI…/AKIAJ…, [A-Z0-9]) carry no account. Current ones have
+  // bit 47 set, so their first character after the prefix is Q-Z or 2-7.
+  if (B32.indexOf(body[0]!) < 16) return undefined;
   let z = 0n;
   // 48 bits = first 9.6 chars; take 10 chars (50 bits) and drop the 2 extra.
   for (let i = 0; i < 10; i++) z = (z << 5n) | BigInt(B32.indexOf(body[i]!));

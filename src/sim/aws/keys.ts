@@ -40,7 +40,8 @@ export type KeyPrefix = "AKIA" | "ASIA";
 /** An access key ID whose 16 trailing characters encode the account, as AWS's do (decodable offline). */
 export function encodeKeyId(prefix: KeyPrefix | string, accountId: string): string {
   if (!/^\d{12}$/.test(accountId)) throw new Error(`not a 12-digit account ID: ${accountId}`);
-  const z = (BigInt(accountId) << 7n) | BigInt(randomInt(128));
+  // Bit 47 is set in every current-format key AWS issues (they start AKIAQ…AKIA7); pre-2016 ones (AKIAI…, AKIAJ…) lack it.
+  const z = (1n << 47n) | (BigInt(accountId) << 7n) | BigInt(randomInt(128));
   const bytes = new Uint8Array(10);
   for (let i = 0; i < 6; i++) bytes[i] = Number((z >> BigInt(8 * (5 - i))) & 0xffn);
   bytes.set(randomBytes(4), 6);
