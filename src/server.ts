@@ -36,7 +36,7 @@ export async function startKeyfence(opts: { env?: NodeJS.ProcessEnv; log?: Logge
   const aws = new AwsGateway(settings);
   attachMetrics({ store, queue, aws });
   const probot = createProbot({ env, overrides: { log } });
-  const base = { settings, store, aws, queue, log };
+  const base = { settings: { ...settings, jobTimeoutMs: queueSettings.timeoutSeconds * 1000 }, store, aws, queue, log };
   const deps: Deps = {
     ...base,
     github: async (id) => instrumentOctokit(await probot.auth(id)) as Awaited<ReturnType<Deps["github"]>>,

@@ -32,6 +32,8 @@ export interface Settings {
   region: string;
   /** A rotation not advanced for this long has lost its job; `/rotate` then resumes it. */
   rotationStaleMs: number;
+  /** How long one step of a job may hold what it works on (the queue's job timeout). */
+  jobTimeoutMs?: number;
   port: number;
   host: string;
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { redactKeyId } from "../detect/index.js";
 import { errorName } from "../aws/gateway.js";
 import { closeIssue, comment } from "../github/issues.js";
@@ -29,6 +30,9 @@ export function describeDestination(repo: RepoRef, d: DestinationSetting, accoun
 /** A failure that asking again will not fix: reported on the issue, the rotation left re-askable. */
 class RotationRefused extends Error {}
 
+/** Another run of the same rotation holds it: this job is retried later, the rotation left as it is. */
+class HeldElsewhere extends Error {}
+
 /**
  * The rotation as a persisted state machine: each step is recorded before the next begins, so a
  * process killed anywhere resumes from the store. The new secret lives only in this function's
@@ -42,6 +46,16 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
   const key = await store.key(job.keyId);
   const rot = await store.rotation(job.keyId);
   if (!key || !rot || rot.step === "done" || rot.step === "failed") return;
+  const holder = randomUUID();
+  const lease = deps.settings.jobTimeoutMs ?? 15 * 60_000;
+  const hold = async () => {
+    if (!(await store.lockRotation(job.keyId, holder, lease))) throw new HeldElsewhere("the rotation is held by another worker; retrying");
+  };
+  // A worker that died holding the rotation lets go when its lease lapses: wait for that, once.
+  for (const until = Date.now() + lease + 1000; !(await store.lockRotation(job.keyId, holder, lease)); ) {
+    if (Date.now() > until) throw new HeldElsewhere("the rotation is held by another worker; retrying");
+    await new Promise((r) => setTimeout(r, 250));
+  }
   const account = key.account_id;
   const user = key.user_name;
   const log = async (what: string) => {
@@ -60,6 +74,7 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
   try {
     if (!account || !user) throw new RotationRefused("the key's owner is unknown, or keyfence may not act in its account");
     while (step !== "done") {
+      await hold();
       switch (step) {
         case "requested": {
           // The store may be stale: what counts is the key's state in AWS now.
@@ -163,6 +178,7 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
       }
     }
   } catch (err) {
+    if (err instanceof HeldElsewhere) throw err;
     if (err instanceof RotationRefused || !isRetryable(err)) {
       const why = err instanceof Error ? err.message : String(err);
       await store.setRotation(job.keyId, { step: "failed", error: why });
@@ -172,6 +188,8 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
       return;
     }
     throw err;
+  } finally {
+    await store.unlockRotation(job.keyId, holder);
   }
 }
 

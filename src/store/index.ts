@@ -244,6 +244,8 @@ export class Store {
         step: "requested",
         new_key_id: null,
         keys_before: null,
+        locked_by: null,
+        locked_until: null,
         error: null,
         updated_at: now(),
       })
@@ -258,6 +260,31 @@ export class Store {
       .where("step", "=", "failed")
       .executeTakeFirst();
     return Number(retry.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Takes or renews the rotation's lock for `holder`; false while another holder's lease runs.
+   * Renewed at every step, so a job that outlives its queue timeout and is started again elsewhere
+   * finds the rotation still held and waits.
+   */
+  async lockRotation(keyId: string, holder: string, leaseMs: number): Promise<boolean> {
+    const t = Date.now();
+    const r = await this.db
+      .updateTable("rotations")
+      .set({ locked_by: holder, locked_until: t + leaseMs })
+      .where("key_id", "=", keyId)
+      .where((eb) => eb.or([eb("locked_by", "is", null), eb("locked_by", "=", holder), eb("locked_until", "<", t)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async unlockRotation(keyId: string, holder: string): Promise<void> {
+    await this.db
+      .updateTable("rotations")
+      .set({ locked_by: null, locked_until: null })
+      .where("key_id", "=", keyId)
+      .where("locked_by", "=", holder)
+      .execute();
   }
 
   async setRotation(keyId: string, patch: Partial<Omit<RotationRow, "key_id">>): Promise<void> {

@@ -172,6 +172,12 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0005_rotation_lock": {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("rotations").addColumn("locked_by", "text").execute();
+      await db.schema.alterTable("rotations").addColumn("locked_until", "bigint").execute();
+    },
+  },
 };
 
 /** An auto-numbered primary key, spelled the way each engine wants it. */

@@ -66,6 +66,9 @@ export interface RotationTable {
   new_key_id: string | null;
   /** JSON list of the user's key IDs when the rotation started: any other key found later is ours. */
   keys_before: string | null;
+  /** The worker running the rotation, and until when: a job run twice never runs it twice at once. */
+  locked_by: string | null;
+  locked_until: number | null;
   error: string | null;
   updated_at: string;
 }

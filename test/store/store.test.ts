@@ -53,4 +53,17 @@ describe.each(storeKinds)("store on $name", (kind) => {
     expect(await store.startRotation({ ...r, requestedBy: "carol" })).toBe(true);
     expect((await store.rotation("K4"))?.requested_by).toBe("carol");
   });
+
+  it("holds a rotation for one worker at a time, and lets a lapsed lease go", async () => {
+    await store.startRotation({ keyId: "K5", repo: "o/r", issueNumber: 1, requestedBy: "alice" });
+    expect(await store.lockRotation("K5", "a", 60_000)).toBe(true);
+    expect(await store.lockRotation("K5", "b", 60_000)).toBe(false);
+    expect(await store.lockRotation("K5", "a", 60_000)).toBe(true);
+    await store.unlockRotation("K5", "b");
+    expect(await store.lockRotation("K5", "b", 60_000)).toBe(false);
+    await store.unlockRotation("K5", "a");
+    expect(await store.lockRotation("K5", "b", 1)).toBe(true);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await store.lockRotation("K5", "c", 60_000)).toBe(true);
+  });
 });
