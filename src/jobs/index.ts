@@ -11,7 +11,7 @@ export { currentJob, secondsSinceQueued } from "./context.js";
 // The job queue's own settings, read from the environment (all optional).
 const schema = z.object({
   /** Jobs one process runs at once. */
-  KEYFENCE_WORKERS: z.coerce.number().int().min(1).max(256).default(4),
+  KEYFENCE_WORKERS: z.coerce.number().int().min(1).max(256).default(16),
   /** How long a job may run before another worker takes it over (seconds). */
   KEYFENCE_JOB_TIMEOUT: z.coerce.number().int().min(1).max(86_000).default(900),
   /** The same, for one repository of a backfill. */
