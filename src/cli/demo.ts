@@ -1,8 +1,7 @@
 import { rmSync } from "node:fs";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { redactKeyId } from "../detect/index.js";
 import { startAppProcess, type AppProcess } from "../sim/app-process.js";
-import { startWorld, type World } from "../sim/world.js";
+import { keyWorks, startWorld, type World } from "../sim/world.js";
 
 /**
  * `keyfence demo`: the whole flow against the local simulators, step by step with timings.
@@ -33,7 +32,7 @@ export async function demoCommand(args: string[]): Promise<number> {
 
     const { org, repo, aws, github } = world;
     const leaked = aws.createAccessKey(world.workloadAccount, world.deployUser);
-    const works = (id: string, secret: string) => callerIdentity(aws.url, id, secret);
+    const works = (id: string, secret: string) => keyWorks(aws.url, id, secret);
     check(await works(leaked.accessKeyId, leaked.secretAccessKey), `${world.deployUser}'s key ${redactKeyId(leaked.accessKeyId)} works before the leak`);
 
     const pushedAt = Date.now();
@@ -107,17 +106,6 @@ ${refusal.body}
   return failures.length === 0 ? 0 : 1;
 }
 
-async function callerIdentity(endpoint: string, accessKeyId: string, secretAccessKey: string): Promise<boolean> {
-  const sts = new STSClient({ region: "us-east-1", endpoint, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
-  try {
-    await sts.send(new GetCallerIdentityCommand({}));
-    return true;
-  } catch {
-    return false;
-  } finally {
-    sts.destroy();
-  }
-}
 
 async function eventually<T>(fn: () => T | undefined, ms = 15_000): Promise<T | undefined> {
   const end = Date.now() + ms;

@@ -41,13 +41,18 @@ export interface Settings {
 
 export class SettingsError extends Error {}
 
-export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+/** Parses environment variables with a schema; a SettingsError names every bad variable. */
+export function parseEnv<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new SettingsError(`invalid keyfence settings:\n${lines.join("\n")}`);
   }
-  const s = parsed.data;
+  return parsed.data;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const s = parseEnv(schema, env);
   return {
     dbPath: s.KEYFENCE_DB,
     databaseUrl: s.DATABASE_URL,

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { z } from "zod";
+import { parseEnv } from "../config/settings.js";
 import type { Store } from "../store/index.js";
 import { PgBossQueue } from "./pgboss.js";
 import { StoreQueue, type JobQueue } from "./queue.js";
@@ -37,12 +38,7 @@ export interface QueueSettings {
 }
 
 export function loadQueueSettings(env: NodeJS.ProcessEnv = process.env): QueueSettings {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid keyfence settings:\n${lines.join("\n")}`);
-  }
-  const s = parsed.data;
+  const s = parseEnv(schema, env);
   return {
     concurrency: s.KEYFENCE_WORKERS,
     timeoutSeconds: s.KEYFENCE_JOB_TIMEOUT,

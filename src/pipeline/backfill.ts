@@ -2,6 +2,7 @@
 // (src/sources/history.ts) and what it holds fed through the same path as a push: record,
 // contain (once per key, whichever repository finds it first), one issue per key per repository.
 // Progress is per repository in the store: a run started again continues where it stopped.
+import { readOnlyRepoToken } from "../github/tokens.js";
 import { isIgnored, loadRepoSettings, type RepoSettings } from "../config/repo.js";
 import { fullName, type Octokit } from "../github/types.js";
 import { BackfillStore } from "../store/backfill.js";
@@ -118,15 +119,8 @@ export async function backfillRepo(deps: Deps, job: BackfillRepoJob, opts: Backf
   }
 }
 
-/** A short-lived token that can only read this one repository: all the mirror needs. */
 async function readToken(deps: Deps, job: BackfillRepoJob): Promise<string> {
-  const app = await deps.githubApp();
-  const { data } = await app.request("POST /app/installations/{installation_id}/access_tokens", {
-    installation_id: job.installationId,
-    repositories: [job.repo.repo],
-    permissions: { contents: "read" },
-  });
-  return data.token;
+  return readOnlyRepoToken(await deps.githubApp(), job.installationId, job.repo.repo);
 }
 
 /** At most this many repositories scanned at once by one process, whatever the queue's concurrency. */

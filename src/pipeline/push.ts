@@ -1,3 +1,4 @@
+import { readOnlyRepoToken } from "../github/tokens.js";
 import { forgetRepoSettings, loadRepoSettings, isIgnored } from "../config/repo.js";
 import { reportCheck } from "../github/checks.js";
 import { atLeast, roleOf } from "../github/permission.js";
@@ -41,24 +42,13 @@ export async function scanPush(deps: Deps, job: PushJob): Promise<void> {
   );
 }
 
-/** A short-lived token that can only read this one repository: all git needs. */
-async function gitToken(deps: Deps, job: PushJob): Promise<string> {
-  const app = await deps.githubApp();
-  const { data } = await app.request("POST /app/installations/{installation_id}/access_tokens", {
-    installation_id: job.installationId,
-    repositories: [job.repo.repo],
-    permissions: { contents: "read" },
-  });
-  return data.token;
-}
-
 async function isCollaborator(octokit: Octokit, repo: RepoInfo, login: string): Promise<boolean> {
   return atLeast(await roleOf(octokit, repo.owner, repo.repo, login), "read");
 }
 
 async function readPush(deps: Deps, octokit: Octokit, job: PushJob) {
   const viaGit = async () => {
-    const token = await gitToken(deps, job);
+    const token = await readOnlyRepoToken(await deps.githubApp(), job.installationId, job.repo.repo);
     const cloneUrl = job.repo.cloneUrl ?? `${job.repo.htmlUrl}.git`;
     return scanPushViaGit(job.repo, job.push, { cloneUrl, token, mirrorsDir: deps.settings.mirrorsDir });
   };

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { startAwsSim, type AwsSim } from "./aws/index.js";
 import { startGitHubSim, type GitHubSim } from "./github/index.js";
 
@@ -94,4 +95,17 @@ export async function startWorld(opts: { latencyMs?: number; githubPort?: number
       await aws.close();
     },
   };
+}
+
+/** Whether a key authenticates to the AWS simulator (sts:GetCallerIdentity signed with it, no retry). */
+export async function keyWorks(endpoint: string, accessKeyId: string, secretAccessKey: string): Promise<boolean> {
+  const sts = new STSClient({ region: "us-east-1", endpoint, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+  try {
+    await sts.send(new GetCallerIdentityCommand({}));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    sts.destroy();
+  }
 }

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { startAppProcess, type AppProcess } from "../../src/sim/app-process.js";
 import { startWorld, type World } from "../../src/sim/world.js";
+
+export { keyWorks } from "../../src/sim/world.js";
 
 /** The simulators and keyfence as a real process, on random ports, with a fresh SQLite store. */
 export interface Harness {
@@ -49,7 +50,9 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
       app = await startAppProcess(env);
       world.github.setWebhookUrl(`${app.url}/api/github/webhooks`);
     },
-    async close() {
+    async close(this: Harness) {
+      // test/reliability/no-secret.test.ts runs the e2e suite with a sink and searches it for every secret issued.
+      if (process.env.KEYFENCE_TEST_LOG_SINK) sinkEverything(process.env.KEYFENCE_TEST_LOG_SINK, this.everything(), world.aws.issuedSecrets());
       if (process.env.E2E_DUMP_LOGS) {
         console.log(app.lines.filter((l) => !/"level":30/.test(l)).join("\n"));
         console.log(JSON.stringify(world.github.issues(world.org, world.repo).map((i) => [i.number, i.state, i.comments.map((c) => c.body.slice(0, 120))]), null, 1));
@@ -61,17 +64,6 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   };
 }
 
-export async function keyWorks(endpoint: string, accessKeyId: string, secretAccessKey: string): Promise<boolean> {
-  const sts = new STSClient({ region: "us-east-1", endpoint, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
-  try {
-    await sts.send(new GetCallerIdentityCommand({}));
-    return true;
-  } catch {
-    return false;
-  } finally {
-    sts.destroy();
-  }
-}
 
 export async function eventually<T>(fn: () => T | Promise<T>, ms = 60_000): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
@@ -81,4 +73,10 @@ export async function eventually<T>(fn: () => T | Promise<T>, ms = 60_000): Prom
     if (Date.now() > end) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Appends what a harness saw, and the secrets it issued, to a sink (text file, and FILE.secrets one per line). */
+export function sinkEverything(sink: string, text: string, secrets: string[]): void {
+  appendFileSync(sink, text + "\n");
+  appendFileSync(`${sink}.secrets`, secrets.map((s) => s + "\n").join(""));
 }
