@@ -8,6 +8,7 @@ import { fullName, type Octokit, type RepoRef } from "../github/types.js";
 import type { CommitFinding } from "../sources/push.js";
 import type { Deps } from "./context.js";
 import { metrics, observeContainment } from "../metrics/index.js";
+import { releaseIssueClaim } from "../store/reconcile.js";
 
 export interface RepoInfo extends RepoRef {
   htmlUrl: string;
@@ -76,7 +77,12 @@ export async function contain(deps: Deps, keyId: string, opts = { deactivate: tr
   const { store, aws } = deps;
   const key = await store.key(keyId);
   if (!key || key.kind === "example") return;
-  if (!(await store.claimKey(keyId, ["found", "temporary"], "resolving"))) return;
+  if (!(await store.claimKey(keyId, ["found", "temporary"], "resolving", CLAIM_MS))) {
+    // Held by another worker, or by one that died holding it: try again once its lease is over,
+    // rather than finish the job with the key perhaps still active.
+    if ((await store.key(keyId))?.state === "resolving") throw new Error("another worker is containing this key; retrying");
+    return;
+  }
   const done = (state: string, patch: Record<string, string | null> = {}) =>
     store.updateKey(keyId, { state, claimed_until: null, ...patch });
 
@@ -135,9 +141,23 @@ async function tell(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string,
     await comment(octokit, repo, existing.number, [`${code(redactKeyId(keyId))} was pushed again:`, "", ...lines].join("\n"));
     return;
   }
-  if (!(await deps.store.claimIssue(name, keyId))) {
+  if (!(await deps.store.claimIssue(name, keyId, CLAIM_MS))) {
     throw new Error("another worker is opening this issue; retrying");
   }
+  try {
+    await openAndRecord(deps, octokit, repo, keyId, opts);
+  } catch (err) {
+    // GitHub refused or failed (5xx, rate limit): give the reservation back so the retry may open it.
+    await releaseIssueClaim(deps.store, name, keyId);
+    throw err;
+  }
+}
+
+/** How long a worker's claim on containing a key or opening its issue holds before another may take over. */
+const CLAIM_MS = 30_000;
+
+async function openAndRecord(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, opts: HandleOptions): Promise<void> {
+  const name = fullName(repo);
   const report = await leakReport(deps, repo, keyId);
   // The marker search needs keyfence's own label on the issue, whatever other labels are configured.
   const labels = [...new Set([ISSUE_LABEL, ...opts.labels])];

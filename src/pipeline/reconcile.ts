@@ -176,19 +176,27 @@ export function startReconciler(deps: Deps, env: NodeJS.ProcessEnv): { stop(): P
   const runOnce = async () => {
     if (!s.enabled || stopped) return;
     if (running) return running;
+    // Independent of each other: one failing (or slowed by retries) does not hold the other back.
     running = (async () => {
-      try {
-        const asked = await redeliverFailed(await deps.githubApp(), deps.store, deps.log);
-        if (asked.length) deps.log.info({ redeliveries: asked.length }, "reconcile: redeliveries asked");
-      } catch (err) {
-        deps.log.warn({ err: (err as Error).message }, "reconcile: could not check the webhook deliveries");
-      }
-      try {
-        const r = await sweepRefs(deps, { scanDelayMs: s.scanDelayMs });
-        deps.log.info(r, "reconcile: sweep done");
-      } catch (err) {
-        deps.log.warn({ err: (err as Error).message }, "reconcile: sweep failed");
-      }
+      await Promise.all([
+        (async () => {
+          try {
+            const asked = await redeliverFailed(await deps.githubApp(), deps.store, deps.log);
+            if (asked.length) deps.log.info({ redeliveries: asked.length }, "reconcile: redeliveries asked");
+          } catch (err) {
+            deps.log.warn({ err: (err as Error).message }, "reconcile: could not check the webhook deliveries");
+          }
+        })(),
+        (async () => {
+          try {
+            const r = await sweepRefs(deps, { scanDelayMs: s.scanDelayMs });
+            if (r.queued > 0) deps.log.info(r, "reconcile: sweep done");
+            else deps.log.debug(r, "reconcile: sweep done");
+          } catch (err) {
+            deps.log.warn({ err: (err as Error).message }, "reconcile: sweep failed");
+          }
+        })(),
+      ]);
     })().finally(() => (running = undefined));
     return running;
   };

@@ -55,3 +55,8 @@ export async function setMark(store: Store, name: string, value: string): Promis
     .onConflict((oc) => oc.column("name").doUpdateSet({ value }))
     .execute();
 }
+
+/** Gives back a reservation to open a key's issue (number -1) after opening it failed. */
+export async function releaseIssueClaim(store: Store, repo: string, keyId: string): Promise<void> {
+  await store.db.deleteFrom("issues").where("repo", "=", repo).where("key_id", "=", keyId).where("number", "=", -1).execute();
+}

@@ -1,4 +1,5 @@
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -9,26 +10,25 @@ export async function pushRefs(rig: Rig, repo: string, login: string, files: Rec
   const { github, org } = rig.world;
   const dir = mkdtempSync(join(tmpdir(), "kf-push-"));
   const url = github.authedCloneUrl(org, repo, login);
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "credential.helper=", "-c", "user.name=" + login, "-c", `user.email=${login}@example.invalid`, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
-      .toString()
-      .trim();
+  // Asynchronous: the simulator answering git runs in this very process.
+  const git = async (...args: string[]) =>
+    (await promisify(execFile)("git", ["-c", "credential.helper=", "-c", "user.name=" + login, "-c", `user.email=${login}@example.invalid`, ...args], { cwd: dir })).stdout.trim();
   try {
-    git("init", "-q");
-    git("fetch", "-q", url, "+refs/heads/*:refs/remotes/origin/*");
+    await git("init", "-q");
+    await git("fetch", "-q", url, "+refs/heads/*:refs/remotes/origin/*");
     try {
-      git("checkout", "-q", "-B", "work", "origin/main");
+      await git("checkout", "-q", "-B", "work", "origin/main");
     } catch {
-      git("checkout", "-q", "-b", "work");
+      await git("checkout", "-q", "-b", "work");
     }
     for (const [p, c] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, p)), { recursive: true });
       writeFileSync(join(dir, p), c);
     }
-    git("add", "-A");
-    git("commit", "-q", "-m", message);
-    const sha = git("rev-parse", "HEAD");
-    git("push", "-q", url, ...refs.map((r) => `${sha}:${r}`));
+    await git("add", "-A");
+    await git("commit", "-q", "-m", message);
+    const sha = await git("rev-parse", "HEAD");
+    await git("push", "-q", url, ...refs.map((r) => `${sha}:${r}`));
     await github.idle();
     return sha;
   } finally {

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -7,6 +7,7 @@ import { redactKeyId } from "../../src/detect/index.js";
 import { startAppProcess, type AppProcess } from "../../src/sim/app-process.js";
 import { startWorld, type World } from "../../src/sim/world.js";
 
+import { sinkEverything } from "../helpers/e2e.js";
 export { eventually, keyWorks } from "../helpers/e2e.js";
 
 /**
@@ -56,7 +57,6 @@ export async function startRig(extraEnv: Record<string, string> = {}): Promise<R
     if (!app) return;
     await app.kill(signal);
     earlier.push(...app.lines);
-    if (sink) appendFileSync(sink, app.lines.join("\n") + "\n");
     app = undefined;
   };
   await start();
@@ -102,6 +102,7 @@ export async function startRig(extraEnv: Record<string, string> = {}): Promise<R
     },
     async close() {
       await stop("SIGTERM");
+      if (sink) sinkEverything(sink, rig.everything(), world.aws.issuedSecrets());
       await world.close();
       rmSync(dir, { recursive: true, force: true });
     },
