@@ -1,12 +1,9 @@
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { isIgnored, loadRepoSettings } from "../config/repo.js";
-import { scanPatch } from "../detect/index.js";
 import { reportCheck } from "../github/checks.js";
 import { redeliverFailed } from "../github/deliveries.js";
 import { fullName, type Octokit } from "../github/types.js";
-import { fetchMirror } from "../sources/push-git.js";
-import type { CommitFinding } from "../sources/push.js";
+import { scanCommits } from "../sources/push-git.js";
+import { readOnlyRepoToken } from "../github/tokens.js";
 import { forgetScannedRef, recordScannedRef, scannedRefs } from "../store/reconcile.js";
 import type { Deps } from "./context.js";
 import { handleFindings, type RepoInfo } from "./leak.js";
@@ -145,19 +142,9 @@ export async function reconcileRef(deps: Deps, job: ReconcileJob): Promise<void>
   // A webhook (redelivered, or late) may have got there first.
   if ((await scannedRefs(deps.store, name)).get(job.ref) === job.after) return;
   const octokit = await deps.github(job.installationId);
-  const app = await deps.githubApp();
-  const { data } = await app.request("POST /app/installations/{installation_id}/access_tokens", {
-    installation_id: job.installationId,
-    repositories: [job.repo.repo],
-    permissions: { contents: "read" },
-  });
-  const dir = await fetchMirror(job.repo, { cloneUrl: job.repo.cloneUrl ?? `${job.repo.htmlUrl}.git`, token: data.token, mirrorsDir: deps.settings.mirrorsDir });
-  const exclude: string[] = [];
-  for (const sha of [job.before, ...job.scanned]) if (!ZERO.test(sha) && sha !== job.after && (await hasCommit(dir, sha))) exclude.push(sha);
-  const all: CommitFinding[] = [];
-  await streamPatches(dir, [job.after, "--not", ...exclude], (commitSha, path, patch) => {
-    for (const f of scanPatch(patch, { path })) all.push({ ...f, commitSha, path });
-  });
+  const token = await readOnlyRepoToken(await deps.githubApp(), job.installationId, job.repo.repo);
+  const access = { cloneUrl: job.repo.cloneUrl ?? `${job.repo.htmlUrl}.git`, token, mirrorsDir: deps.settings.mirrorsDir };
+  const all = await scanCommits(job.repo, access, job.after, [job.before, ...job.scanned]);
   const { settings, problems } = await loadRepoSettings(octokit, job.repo);
   const findings = all.filter((f) => !isIgnored(settings, f.path));
   deps.log.info({ repo: name, ref: job.ref, findings: findings.length }, "reconcile: scanned a ref that moved without a webhook");
@@ -213,56 +200,3 @@ export function startReconciler(deps: Deps, env: NodeJS.ProcessEnv): { stop(): P
   };
 }
 
-function hasCommit(dir: string, sha: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = spawn("git", ["cat-file", "-e", `${sha}^{commit}`], { cwd: dir, stdio: "ignore" });
-    c.on("error", () => resolve(false));
-    c.on("close", (code) => resolve(code === 0));
-  });
-}
-
-/** `git log -p` over the revisions, streamed: (commit, path, patch) per changed file. */
-function streamPatches(dir: string, revs: string[], onPatch: (commit: string, path: string, patch: string) => void): Promise<void> {
-  const args = ["-c", "core.quotePath=false", "log", "-p", "--no-color", "--no-ext-diff", "--text", "-M", "--diff-merges=first-parent", "--format=%x00commit %H", ...revs];
-  return new Promise((resolve, reject) => {
-    const child = spawn("git", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    let commit = "";
-    let path = "";
-    let lines: string[] = [];
-    let size = 0;
-    const flush = () => {
-      if (path && lines.length > 0) onPatch(commit, path, lines.join("\n"));
-      lines = [];
-      size = 0;
-    };
-    child.stdout.setEncoding("latin1");
-    const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
-    rl.on("line", (line) => {
-      if (line.startsWith("\0commit ")) {
-        flush();
-        commit = line.slice(8);
-        path = "";
-      } else if (line.startsWith("diff --git ")) {
-        flush();
-        path = "";
-      } else if (line.startsWith("+++ ")) {
-        path = line === "+++ /dev/null" ? "" : line.slice(6);
-      } else if (path) {
-        lines.push(line);
-        size += line.length;
-        if (size > 32 * 1024 * 1024) flush();
-      }
-    });
-    const done = new Promise<void>((r) => rl.on("close", () => r()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      void done.then(() => {
-        flush();
-        if (code === 0) resolve();
-        else reject(new Error(`git log failed (${code}): ${stderr.trim().slice(0, 500)}`));
-      });
-    });
-  });
-}

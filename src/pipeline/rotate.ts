@@ -8,6 +8,7 @@ import { actionsPublicKey, putActionsSecret } from "../github/secrets.js";
 import { fullName, type Octokit, type RepoRef } from "../github/types.js";
 import { loadRepoSettings, type DestinationSetting } from "../config/repo.js";
 import type { Deps } from "./context.js";
+import type { KeyRow, RotationRow } from "../store/index.js";
 import { metrics } from "../metrics/index.js";
 
 export interface RotateJob {
@@ -40,12 +41,11 @@ class HeldElsewhere extends Error {}
  * is found and deleted on resume and a fresh one created.
  */
 export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
-  const { store, aws } = deps;
+  const { store } = deps;
   const repo: RepoRef = { owner: job.owner, repo: job.repo };
   const octokit = await deps.github(job.installationId);
-  const key = await store.key(job.keyId);
-  const rot = await store.rotation(job.keyId);
-  if (!key || !rot || rot.step === "done" || rot.step === "failed") return;
+  const asked = await store.rotation(job.keyId);
+  if (!asked || asked.step === "done" || asked.step === "failed") return;
   const holder = randomUUID();
   const lease = deps.settings.jobTimeoutMs ?? 15 * 60_000;
   const hold = async () => {
@@ -56,6 +56,30 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
     if (Date.now() > until) throw new HeldElsewhere("the rotation is held by another worker; retrying");
     await new Promise((r) => setTimeout(r, 250));
   }
+  // Held while this process lives, however long a step takes; it lapses only if the process dies.
+  const heartbeat = setInterval(() => void store.lockRotation(job.keyId, holder, lease).catch(() => undefined), Math.max(250, lease / 3));
+  try {
+    // Read under the lock: another run may have moved the rotation on while this one waited.
+    const key = await store.key(job.keyId);
+    const rot = await store.rotation(job.keyId);
+    if (!key || !rot || rot.step === "done" || rot.step === "failed") return;
+    await rotateHeld(deps, job, octokit, repo, key, rot, hold);
+  } finally {
+    clearInterval(heartbeat);
+    await store.unlockRotation(job.keyId, holder);
+  }
+}
+
+async function rotateHeld(
+  deps: Deps,
+  job: RotateJob,
+  octokit: Octokit,
+  repo: RepoRef,
+  key: KeyRow,
+  rot: RotationRow,
+  hold: () => Promise<void>,
+): Promise<void> {
+  const { store, aws } = deps;
   const account = key.account_id;
   const user = key.user_name;
   const log = async (what: string) => {
@@ -188,8 +212,6 @@ export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
       return;
     }
     throw err;
-  } finally {
-    await store.unlockRotation(job.keyId, holder);
   }
 }
 

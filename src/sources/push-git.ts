@@ -70,13 +70,20 @@ export async function fetchMirror(repo: RepoRef, access: GitAccess): Promise<str
  */
 export async function scanPushViaGit(repo: RepoRef, push: PushPayload, access: GitAccess): Promise<CommitFinding[]> {
   if (push.deleted || ZERO.test(push.after)) return [];
+  return scanCommits(repo, access, push.after, [push.before], [`--exclude=${push.ref}`, "--all"]);
+}
+
+/**
+ * Scans the commits reachable from `head` but from none of `known` (those the mirror has) nor
+ * from `excludeRevs` (rev-list arguments, e.g. every other ref), each on its own diff.
+ */
+export async function scanCommits(repo: RepoRef, access: GitAccess, head: string, known: string[], excludeRevs: string[] = []): Promise<CommitFinding[]> {
   const dir = await fetchMirror(repo, access);
   const exclude: string[] = [];
-  if (!ZERO.test(push.before) && (await hasCommit(dir, push.before))) exclude.push(push.before);
-  const revs = [push.after, "--not", ...exclude, `--exclude=${push.ref}`, "--all"];
+  for (const sha of known) if (!ZERO.test(sha) && sha !== head && (await hasCommit(dir, sha))) exclude.push(sha);
   const out: CommitFinding[] = [];
   await serialized(dir, () =>
-    streamPatches(dir, revs, (commitSha, path, patch) => {
+    streamPatches(dir, [head, "--not", ...exclude, ...excludeRevs], (commitSha, path, patch) => {
       for (const f of scanPatch(patch, { path })) out.push({ ...f, commitSha, path });
     }),
   );
