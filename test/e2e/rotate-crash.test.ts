@@ -15,6 +15,23 @@ describe("a rotation killed at every step", () => {
   });
   afterAll(async () => h?.close());
 
+  /** A fresh user's key pushed to the repository, contained, its issue open. */
+  async function leakContained() {
+    const { aws, github, org, repo, workloadAccount } = h.world;
+    const user = `crash-${++users}`;
+    aws.addUser(workloadAccount, user);
+    const leaked = aws.createAccessKey(workloadAccount, user);
+    secrets.push(leaked.secretAccessKey);
+    await github.push(org, repo, {
+      branch: "main",
+      pusher: "dave",
+      commits: [{ message: user, files: { [`${user}.env`]: `AWS_ACCESS_KEY_ID=${leaked.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${leaked.secretAccessKey}\n` } }],
+    });
+    const issue = await eventually(() => github.issues(org, repo).find((i) => i.title.includes(redactKeyId(leaked.accessKeyId))));
+    await eventually(() => aws.key(leaked.accessKeyId)?.status === "Inactive");
+    return { user, leaked, issue };
+  }
+
   const points: Array<[string, (since: number) => boolean]> = [
     ["while reading the user's keys", (since) => h.world.aws.calls.slice(since).some((c) => c.action === "ListAccessKeys")],
     ["right after the new key was created", (since) => h.world.aws.calls.slice(since).some((c) => c.action === "CreateAccessKey" && c.ok)],
@@ -25,17 +42,7 @@ describe("a rotation killed at every step", () => {
   for (const [where, reached] of points) {
     it(`recovers when killed ${where}`, async () => {
       const { aws, github, org, repo, workloadAccount } = h.world;
-      const user = `crash-${++users}`;
-      aws.addUser(workloadAccount, user);
-      const leaked = aws.createAccessKey(workloadAccount, user);
-      secrets.push(leaked.secretAccessKey);
-      await github.push(org, repo, {
-        branch: "main",
-        pusher: "dave",
-        commits: [{ message: user, files: { [`${user}.env`]: `AWS_ACCESS_KEY_ID=${leaked.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${leaked.secretAccessKey}\n` } }],
-      });
-      const issue = await eventually(() => github.issues(org, repo).find((i) => i.title.includes(redactKeyId(leaked.accessKeyId))));
-      await eventually(() => aws.key(leaked.accessKeyId)?.status === "Inactive");
+      const { user, leaked, issue } = await leakContained();
 
       const awsSince = aws.calls.length;
       const ghSince = github.requests.length;
@@ -64,17 +71,7 @@ describe("a rotation killed at every step", () => {
 
   it("resumes, on a new /rotate, a rotation whose job ran out of retries", async () => {
     const { aws, github, org, repo, workloadAccount } = h.world;
-    const user = `crash-${++users}`;
-    aws.addUser(workloadAccount, user);
-    const leaked = aws.createAccessKey(workloadAccount, user);
-    secrets.push(leaked.secretAccessKey);
-    await github.push(org, repo, {
-      branch: "main",
-      pusher: "dave",
-      commits: [{ message: user, files: { [`${user}.env`]: `AWS_ACCESS_KEY_ID=${leaked.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${leaked.secretAccessKey}\n` } }],
-    });
-    const issue = await eventually(() => github.issues(org, repo).find((i) => i.title.includes(redactKeyId(leaked.accessKeyId))));
-    await eventually(() => aws.key(leaked.accessKeyId)?.status === "Inactive");
+    const { user, leaked, issue } = await leakContained();
     // IAM fails for longer than the job's three attempts.
     aws.fail({ service: "iam", action: "CreateAccessKey", code: "ServiceFailure", status: 500, times: 3 });
     await github.comment(org, repo, issue.number, "alice", "/rotate");
