@@ -191,6 +191,49 @@ describe("keyfence scan", () => {
       expect.objectContaining({ path: "a.env", line: 1, column: 4, commit: sha }),
     ]);
   });
+
+  it("--history finds a key added only by a merge's conflict resolution, at the merge commit", async () => {
+    const repo = join(dir, "merge");
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    git(repo, "config", "user.email", "t@example.com");
+    git(repo, "config", "user.name", "t");
+    writeFileSync(join(repo, "app.env"), "REGION=eu-west-1\nMODE=a\n");
+    git(repo, "add", ".");
+    git(repo, "commit", "-qm", "base");
+    git(repo, "checkout", "-qb", "feature");
+    writeFileSync(join(repo, "app.env"), "REGION=eu-west-1\nMODE=feature\n");
+    git(repo, "commit", "-qam", "feature");
+    git(repo, "checkout", "-q", "main");
+    writeFileSync(join(repo, "app.env"), "REGION=eu-west-1\nMODE=main\n");
+    git(repo, "commit", "-qam", "main");
+    // Both sides changed MODE: a conflict, resolved with a line neither side has.
+    expect(spawnSync("git", ["merge", "-q", "feature"], { cwd: repo, encoding: "utf8" }).status).not.toBe(0);
+    writeFileSync(join(repo, "app.env"), `REGION=eu-west-1\nMODE=merged\nAWS_ACCESS_KEY_ID=${KEY2}\nAWS_SECRET_ACCESS_KEY=${SECRET2}\n`);
+    git(repo, "add", "app.env");
+    git(repo, "commit", "-qm", "merge feature");
+    const merge = git(repo, "rev-parse", "HEAD").trim();
+    expect(git(repo, "rev-list", "--parents", "-n1", "HEAD").trim().split(" ")).toHaveLength(3);
+    for (const parent of ["HEAD^1", "HEAD^2"]) expect(git(repo, "show", `${parent}:app.env`)).not.toContain(KEY2.slice(0, 8));
+    // An evil merge too: a clean merge whose commit also adds a file.
+    git(repo, "checkout", "-qb", "other", "HEAD~1");
+    writeFileSync(join(repo, "notes.txt"), "notes\n");
+    git(repo, "add", ".");
+    git(repo, "commit", "-qm", "notes");
+    git(repo, "checkout", "-q", "main");
+    git(repo, "merge", "-q", "--no-ff", "--no-commit", "other");
+    writeFileSync(join(repo, "deploy.ini"), `[prod]\naws_access_key_id = ${KEY}\naws_secret_access_key = ${SECRET}\n`);
+    git(repo, "add", "deploy.ini");
+    git(repo, "commit", "-qm", "merge other");
+    const evil = git(repo, "rev-parse", "HEAD").trim();
+    const r = await keyfence(["--history", "--format", "json"], { cwd: repo });
+    expect(r.code).toBe(1);
+    const fs = (JSON.parse(r.stdout) as { findings: Array<Record<string, unknown>> }).findings;
+    expect(fs).toEqual([
+      expect.objectContaining({ path: "app.env", line: 3, column: 19, commit: merge, redacted: `ASIA…${KEY2.slice(-4)}`, paired: true }),
+      expect.objectContaining({ path: "deploy.ini", line: 2, column: 21, commit: evil, paired: true }),
+    ]);
+  });
 });
 
 describe("keyfence scan via src/cli/main.ts", () => {

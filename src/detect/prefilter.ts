@@ -1,94 +1,157 @@
-// The cheap first pass. Clean input is rejected by looking for the key
-// prefixes and their encoded forms with native memchr-based searches:
-// indexOf for each plain prefix, and one memchr per distinct first byte of the
-// other needles (base64, escaped, percent-encoded forms), verified in place.
-import { Buffer } from "node:buffer";
+// The cheap first pass. Clean input is rejected by looking for the key prefixes
+// and their other forms: base64-encoded once or twice, UTF-16, escaped,
+// percent-encoded, cut by a string concatenation (`"AK" + "IA…"`).
 import { KEY_PREFIXES } from "./rules.js";
 import { BASE64_NEEDLES, BASE64_NEEDLES_2 } from "./codec/base64.js";
+import { SPLIT_HEADS, SPLIT_SOURCE, SPLIT_TAILS } from "./codec/concat.js";
 
 const UTF16_NEEDLES = KEY_PREFIXES.map((p) => p.slice(1).split("").join("\0"));
 const ESCAPED_NEEDLES = ["%41%4", "%41%53", "\\u0041", "\\x41", "&#65;", "&#x41;"];
 
-export const NEEDLES: string[] = [...KEY_PREFIXES, ...BASE64_NEEDLES, ...UTF16_NEEDLES, ...ESCAPED_NEEDLES];
+export const NEEDLES: string[] = [...KEY_PREFIXES, ...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...UTF16_NEEDLES, ...ESCAPED_NEEDLES];
 
 const esc = (s: string) => s.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&").replace(/\0/g, "\\0");
-// Strings also look for doubly base64-encoded prefixes: one regex pass, so the
-// extra alternatives are nearly free here (unlike separate searches on bytes).
-const ANY = new RegExp([...NEEDLES, ...BASE64_NEEDLES_2].map(esc).join("|"));
+const ANY = new RegExp(`${NEEDLES.map(esc).join("|")}|${SPLIT_SOURCE}`);
 
 export function mayContainKey(text: string): boolean {
   return ANY.test(text);
 }
 
-const bytesOf = (s: string) => Buffer.from(s, "latin1");
-const IA = bytesOf("IA");
-const ACCA = bytesOf("ACCA");
-const UTF16_BYTES = UTF16_NEEDLES.map(bytesOf);
 /**
- * The other needles are found through 2-byte anchors, one native search per
- * anchor: any 2 bytes of a base64 needle (chosen to cover most needles, e.g.
- * "BB" for all alignment-2 forms), the first 2 of an escaped one. A single
- * frequent byte such as "F" would cost a JS round trip per hit.
+ * Bytes are searched in one pass, whatever the number of needles: each pair of bytes at an
+ * even offset is looked up in a table of the pairs the needles hold, and only the rare hits
+ * are compared with the needles. Every needle is at least 3 bytes long, so any occurrence has
+ * one of its two chosen pairs (at n.at and n.at + 1) at an even offset. Reading 4 bytes at a
+ * time makes this faster than a native search per needle once there are more than a few.
  */
-interface Anchor {
-  anchor: Buffer;
-  needles: Array<{ n: Buffer; at: number }>;
+interface Needle {
+  n: Uint8Array;
+  /** Offset in the needle of the first of its two pairs in the table. */
+  at: number;
+  /** Only where the input holds NULs (UTF-16), as git tells text from binary. */
+  utf16: boolean;
+  /** Must not follow a letter or digit. */
+  wordStart: boolean;
 }
-function anchorsFor(needles: string[], anyPosition: boolean): Anchor[] {
-  const left = new Set(needles);
-  const out: Anchor[] = [];
-  const subs = (n: string) => (anyPosition ? Array.from({ length: n.length - 1 }, (_, i) => n.slice(i, i + 2)) : [n.slice(0, 2)]);
-  while (left.size > 0) {
-    let best = "";
-    let cover: string[] = [];
-    for (const n of left) {
-      for (const a of subs(n)) {
-        const c = [...left].filter((m) => subs(m).includes(a));
-        if (c.length > cover.length) [best, cover] = [a, c];
-      }
-    }
-    out.push({ anchor: bytesOf(best), needles: cover.map((n) => ({ n: bytesOf(n), at: n.indexOf(best) })) });
-    for (const n of cover) left.delete(n);
-  }
-  return out;
-}
-const ANCHORS = [...anchorsFor(BASE64_NEEDLES, true), ...anchorsFor(ESCAPED_NEEDLES, false)];
 
-function matchesAt(b: Buffer, i: number, n: Buffer): boolean {
-  if (i + n.length > b.length) return false;
-  for (let j = 0; j < n.length; j++) if (b[i + j] !== n[j]) return false;
-  return true;
+const bytesOf = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const pairKey = (a: number, b: number) => a | (b << 8);
+
+/** How common a byte is in ordinary text, roughly: rarer pairs mean fewer hits to check. */
+function commonness(c: number): number {
+  const ch = String.fromCharCode(c);
+  if (c === 0 || "\\%&#".includes(ch)) return 1;
+  if (c >= 65 && c <= 90) return "ETAOINSRHLDCU".includes(ch) ? 2 : 1;
+  if (c === 48) return 4;
+  if (c >= 49 && c <= 57) return 3;
+  return 4;
+}
+
+function needle(s: string, flags: Partial<Pick<Needle, "utf16" | "wordStart">> = {}): Needle {
+  const n = bytesOf(s);
+  if (n.length < 3) throw new Error(`prefilter: needle ${JSON.stringify(s)} is shorter than 3 bytes`);
+  let at = 0;
+  let best = Infinity;
+  for (let j = 0; j + 2 < n.length; j++) {
+    const cost = commonness(n[j]!) + 2 * commonness(n[j + 1]!) + commonness(n[j + 2]!);
+    if (cost < best) [at, best] = [j, cost];
+  }
+  return { n, at, utf16: !!flags.utf16, wordStart: !!flags.wordStart };
+}
+
+const ALL: Needle[] = [
+  ...[...KEY_PREFIXES, ...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...ESCAPED_NEEDLES, ...SPLIT_TAILS].map((s) => needle(s)),
+  ...SPLIT_HEADS.map((s) => needle(s, { wordStart: true })),
+  ...UTF16_NEEDLES.map((s) => needle(s, { utf16: true })),
+];
+
+/** Pair → 1 + index into BUCKETS (0: no needle has it); each bucket lists (needle, offset of the pair). */
+const TABLE = new Uint8Array(65536);
+const BUCKETS: Array<Array<{ nd: Needle; off: number }>> = [];
+for (const nd of ALL) {
+  for (const off of [nd.at, nd.at + 1]) {
+    const k = pairKey(nd.n[off]!, nd.n[off + 1]!);
+    if (TABLE[k] === 0) {
+      BUCKETS.push([]);
+      TABLE[k] = BUCKETS.length;
+    }
+    BUCKETS[TABLE[k]! - 1]!.push({ nd, off });
+  }
+}
+if (BUCKETS.length > 255) throw new Error("prefilter: too many needle pairs");
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+const isWordByte = (c: number | undefined) => c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122));
+
+interface Search {
+  b: Uint8Array;
+  out: number[];
+  /** -1 unknown, 0 no, 1 yes: a NUL among the first 8000 bytes. */
+  nul: number;
+}
+
+/** The needles whose pair sits at `i`; the table said there is one. */
+function check(s: Search, i: number): void {
+  const b = s.b;
+  for (const { nd, off } of BUCKETS[TABLE[pairKey(b[i]!, b[i + 1]!)]! - 1]!) {
+    const start = i - off;
+    const n = nd.n;
+    if (start < 0 || start + n.length > b.length) continue;
+    let j = 0;
+    while (j < n.length && b[start + j] === n[j]) j++;
+    if (j < n.length) continue;
+    if (nd.wordStart && isWordByte(b[start - 1])) continue;
+    if (nd.utf16) {
+      if (s.nul < 0) s.nul = b.subarray(0, 8000).indexOf(0) !== -1 ? 1 : 0;
+      if (s.nul === 0) continue;
+    }
+    s.out.push(start);
+  }
 }
 
 /**
- * Offsets where a key (plain or encoded) may start, sorted; at most `limit`
+ * The first of `words` from `w` on holding a needle's pair (two pairs each), or their count.
+ * Kept this small on purpose: the optimizing compiler then compiles it once, quickly, instead
+ * of recompiling a loop that also holds the rare path (a cost each new process pays).
+ */
+function nextHit(words: Uint32Array, w: number): number {
+  const T = TABLE;
+  for (const len = words.length; w < len; w++) {
+    const x = words[w]!;
+    if ((T[x & 0xffff]! | T[x >>> 16]!) !== 0) return w;
+  }
+  return w;
+}
+
+/**
+ * Offsets where a key (plain or encoded) may start, sorted; at most about `limit`
  * of them (the rest of the input is not searched once the limit is reached).
  */
 export function candidateOffsets(bytes: Uint8Array, limit = Infinity): number[] {
-  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: number[] = [];
-  const all = (n: Buffer) => {
-    for (let i = b.indexOf(n); i !== -1 && out.length < limit; i = b.indexOf(n, i + 1)) out.push(i);
-  };
-  // "IA" serves AKIA, ASIA and ABIA in one native pass; ACCA needs its own.
-  for (let i = b.indexOf(IA, 2); i !== -1 && out.length < limit; i = b.indexOf(IA, i + 1)) {
-    const c1 = b[i - 1];
-    if (b[i - 2] === 65 && (c1 === 75 || c1 === 83 || c1 === 66)) out.push(i - 2);
-  }
-  all(ACCA);
-  // UTF-16 text has NULs from its start, like any binary (git's test: a NUL in the first 8000 bytes).
-  if (out.length < limit && b.subarray(0, 8000).indexOf(0) !== -1) for (const p of UTF16_BYTES) all(p);
-  for (const { anchor, needles } of ANCHORS) {
-    for (let i = b.indexOf(anchor); i !== -1 && out.length < limit; i = b.indexOf(anchor, i + 1)) {
-      for (const { n, at } of needles) {
-        if (i >= at && matchesAt(b, i - at, n)) {
-          out.push(i - at);
-          break;
-        }
-      }
+  const s: Search = { b: bytes, out: [], nul: -1 };
+  const n = bytes.length;
+  const step = LITTLE_ENDIAN ? 1 : 2;
+  const head = (4 - (bytes.byteOffset & 3)) & 3;
+  let i = 0;
+  if (LITTLE_ENDIAN && n >= head + 8) {
+    // Every offset up to the first 4-byte boundary, then every even one from there.
+    for (; i < head; i++) if (TABLE[pairKey(bytes[i]!, bytes[i + 1]!)] !== 0) check(s, i);
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + head, (n - head) >> 2);
+    for (let w = nextHit(words, 0); w < words.length && s.out.length < limit; w = nextHit(words, w + 1)) {
+      const at = head + 4 * w;
+      if (TABLE[pairKey(bytes[at]!, bytes[at + 1]!)] !== 0) check(s, at);
+      if (TABLE[pairKey(bytes[at + 2]!, bytes[at + 3]!)] !== 0) check(s, at + 2);
     }
+    i = s.out.length < limit ? head + 4 * words.length : n;
   }
-  return out.sort((x, y) => x - y);
+  for (; i + 1 < n && s.out.length < limit; i += step) if (TABLE[pairKey(bytes[i]!, bytes[i + 1]!)] !== 0) check(s, i);
+  return sorted(s.out);
+}
+
+function sorted(out: number[]): number[] {
+  out.sort((x, y) => x - y);
+  return out.filter((x, k) => k === 0 || x !== out[k - 1]);
 }
 
 export function mayContainKeyBytes(bytes: Uint8Array): boolean {

@@ -4,6 +4,7 @@
 import { Buffer } from "node:buffer";
 import type { Finding } from "./types.js";
 import { scanBytesWindowed } from "./windows.js";
+import { utf16Bom } from "./codec/utf16.js";
 
 export interface StreamScanner {
   push(chunk: Uint8Array): Finding[];
@@ -22,31 +23,39 @@ function countNewlines(b: Buffer, from: number, to: number): number {
 /**
  * Feed bytes in any chunk sizes (the chunk may be reused by the caller after
  * push returns); findings come out with absolute line numbers. UTF-16 input
- * (with BOM) is transcoded to UTF-8 on the way in.
+ * (with BOM) is transcoded to UTF-8 on the way in; as with whole buffers, its
+ * raw bytes are scanned too, and keys only they hold are given at the end.
  */
-export function createStreamScanner(opts: { path?: string; chunkSize?: number } = {}): StreamScanner {
+export function createStreamScanner(opts: { path?: string; chunkSize?: number; bom?: boolean } = {}): StreamScanner {
   const chunkSize = opts.chunkSize ?? 4 << 20;
   const work = Buffer.allocUnsafe(chunkSize + OVERLAP);
   let fill = 0;
-  let first = true;
+  /** The first bytes, until there are two to look for a byte-order mark in. */
+  let head: Buffer | undefined = opts.bom === false ? undefined : Buffer.alloc(0);
   let utf16: TextDecoder | undefined;
   let encoding: string | undefined;
+  let raw: StreamScanner | undefined;
+  const rawFound: Finding[] = [];
+  const keyIds = new Set<string>();
   // Absolute line (0-based) and column offset of work[0].
   let baseLine = 0;
   let baseCol = 0;
+  /** work[0] is the first byte of the input (a UTF-8 BOM there is dropped). */
+  let atStart = opts.bom !== false;
   const seen = new Set<string>();
 
   /** Scans a block; with `keepLines`, only findings on its first keepLines lines are kept. */
   function scanBlock(block: Buffer, keepLines = Infinity): Finding[] {
     const out: Finding[] = [];
-    for (const raw of scanBytesWindowed(block, opts.path)) {
-      if (raw.line > keepLines) continue; // seen again, with its full context, in the next block
-      const f = encoding ? { ...raw, encoding: raw.encoding ? `${encoding}+${raw.encoding}` : encoding } : raw;
+    for (const f0 of scanBytesWindowed(block, opts.path, atStart && !utf16)) {
+      if (f0.line > keepLines) continue; // seen again, with its full context, in the next block
+      const f = encoding ? { ...f0, encoding: f0.encoding ? `${encoding}+${f0.encoding}` : encoding } : f0;
       const line = f.line + baseLine;
       const column = f.line === 1 ? f.column + baseCol : f.column;
       const id = `${f.keyId}:${line}:${column}`;
       if (seen.has(id)) continue;
       seen.add(id);
+      keyIds.add(f.keyId);
       out.push({ ...f, line, column });
     }
     return out;
@@ -65,6 +74,7 @@ export function createStreamScanner(opts: { path?: string; chunkSize?: number } 
     } else baseCol += cut;
     work.copyWithin(0, cut, fill);
     fill -= cut;
+    atStart = false;
     return out;
   }
 
@@ -80,21 +90,34 @@ export function createStreamScanner(opts: { path?: string; chunkSize?: number } 
     return out;
   }
 
+  function feed(chunk: Uint8Array): Finding[] {
+    if (raw) rawFound.push(...raw.push(chunk));
+    return add(utf16 ? Buffer.from(utf16.decode(chunk, { stream: true }), "utf8") : chunk);
+  }
+
   return {
     push(chunk) {
-      if (first && chunk.length > 0) {
-        first = false;
-        if (chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
-          utf16 = new TextDecoder(chunk[0] === 0xff ? "utf-16le" : "utf-16be");
-          encoding = "utf16";
-        }
-      }
-      return add(utf16 ? Buffer.from(utf16.decode(chunk, { stream: true }), "utf8") : chunk);
+      if (!head) return feed(chunk);
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 2) return [];
+      const first = head;
+      head = undefined;
+      const enc = utf16Bom(first);
+      if (!enc) return feed(first);
+      utf16 = new TextDecoder(enc);
+      encoding = "utf16";
+      raw = createStreamScanner({ path: opts.path, chunkSize, bom: false });
+      return feed(first.subarray(2));
     },
     end() {
-      const out = utf16 ? add(Buffer.from(utf16.decode(), "utf8")) : [];
+      const out = head ? add(head) : utf16 ? add(Buffer.from(utf16.decode(), "utf8")) : [];
+      head = undefined;
       if (fill > 0) out.push(...scanBlock(work.subarray(0, fill)));
       fill = 0;
+      if (raw) {
+        rawFound.push(...raw.end());
+        for (const f of rawFound) if (!keyIds.has(f.keyId)) out.push(f);
+      }
       return out;
     },
   };

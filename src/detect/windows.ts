@@ -4,7 +4,8 @@ import { Buffer } from "node:buffer";
 import type { Finding } from "./types.js";
 import { candidateOffsets } from "./prefilter.js";
 import { decodeBytes } from "./codec/plain.js";
-import { scanString } from "./engine.js";
+import { utf16Bom } from "./codec/utf16.js";
+import { scanString, sortFindings } from "./engine.js";
 
 /** Inputs up to this size are decoded whole. */
 const WHOLE = 256 << 10;
@@ -19,13 +20,27 @@ function countNewlines(b: Buffer, from: number, to: number): number {
   return n;
 }
 
-export function scanBytesWindowed(bytes: Uint8Array, path?: string): Finding[] {
+/**
+ * Two bytes FE FF or FF FE start UTF-16 text, or by chance anything else (a binary, ASCII
+ * behind a stray BOM): the bytes are read both ways, and a key only the raw reading finds is
+ * kept too.
+ */
+function scanBom(b: Buffer, path?: string): Finding[] {
+  const d = decodeBytes(b);
+  const found = scanString(d.text, path, d.encoding);
+  const ids = new Set(found.map((f) => f.keyId));
+  const raw = scanBytesWindowed(b.subarray(2), path, false).filter((f) => !ids.has(f.keyId));
+  return raw.length ? sortFindings([...found, ...raw]) : found;
+}
+
+/** `atStart`: the bytes begin the input, so a byte-order mark there means one. */
+export function scanBytesWindowed(bytes: Uint8Array, path?: string, atStart = true): Finding[] {
   const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const offs = candidateOffsets(b);
   if (offs.length === 0) return [];
-  const utf16 = b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff));
-  if (b.length <= WHOLE || utf16) {
-    const d = decodeBytes(b);
+  if (atStart && utf16Bom(b)) return scanBom(b, path);
+  if (b.length <= WHOLE) {
+    const d = decodeBytes(b, atStart);
     return scanString(d.text, path, d.encoding);
   }
   const wins: Array<[number, number]> = [];
@@ -48,7 +63,7 @@ export function scanBytesWindowed(bytes: Uint8Array, path?: string): Finding[] {
     counted = s;
     const lineStart = s === 0 ? 0 : b.lastIndexOf(10, s - 1) + 1;
     const col = s - lineStart;
-    const d = decodeBytes(b.subarray(s, e));
+    const d = decodeBytes(b.subarray(s, e), atStart && s === 0);
     for (const f of scanString(d.text, path, d.encoding)) {
       out.push({ ...f, line: f.line + line, column: f.line === 1 ? f.column + col : f.column });
     }

@@ -44,6 +44,38 @@ describe("createStreamScanner", () => {
   });
 });
 
+describe("a byte-order mark that does not start UTF-16 text", () => {
+  const { text, keys } = lines(3000, 700);
+  for (const bom of [[0xff, 0xfe], [0xfe, 0xff]]) {
+    const buf = Buffer.concat([Buffer.from(bom), Buffer.from(text)]);
+    it(`${bom.map((b) => b.toString(16)).join(" ")} then ASCII: keys found as in the raw bytes, whole or streamed`, () => {
+      const raw = scanBytes(Buffer.from(text)).map(key);
+      expect(raw).toHaveLength(keys.length);
+      expect(scanBytes(buf).map(key)).toEqual(raw);
+      for (const piece of [1, 999]) {
+        const sc = createStreamScanner({ chunkSize: 4096 });
+        const got: Finding[] = [];
+        for (let i = 0; i < buf.length; i += piece) got.push(...sc.push(buf.subarray(i, i + piece)));
+        got.push(...sc.end());
+        expect(got.map(key).sort()).toEqual([...raw].sort());
+      }
+    });
+  }
+
+  it("inside an input is not taken for one: only its first two bytes may be", () => {
+    const k = makeKeyId("AKIA", 123456789012n, 0xabcn);
+    const ffFe = Buffer.from([0xff, 0xfe]);
+    // A large buffer read by windows, one of which starts at a line beginning with FF FE.
+    const big = Buffer.concat([Buffer.from("x".repeat(300000) + "\n"), ffFe, Buffer.from(`${"z".repeat(25000)}\nAWS_ACCESS_KEY_ID=${k}\n`), Buffer.from("y".repeat(300000))]);
+    expect(scanBytes(big)).toMatchObject([{ keyId: k, line: 3, column: 19 }]);
+    // A stream whose second block starts with FF FE.
+    const sc = createStreamScanner({ chunkSize: 65536 });
+    const stream = Buffer.concat([Buffer.from("x".repeat(65535) + "\n"), ffFe, Buffer.from(`\nAWS_ACCESS_KEY_ID=${k}\n${"y".repeat(100000)}`)]);
+    const got = [...sc.push(stream), ...sc.end()];
+    expect(got).toMatchObject([{ keyId: k, line: 3, column: 19 }]);
+  });
+});
+
 describe("windowed scanning of large buffers", () => {
   it("reports the same lines and columns as a plain text scan", () => {
     const { text, keys } = lines(40000, 4001);

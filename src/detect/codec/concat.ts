@@ -1,11 +1,30 @@
 // Keys split across string literals: `"AKIA" + "…"`, Python implicit/backslash
-// concatenation, JS `+` across lines, PHP `.`, VB `&`, SQL `||`.
+// concatenation, JS `+` across lines, PHP `.`, Lua `..`, VB `&`, SQL `||`, and a
+// few more operators. The cut may fall inside the prefix itself (`"AK" + "IA…"`).
 import type { Codec } from "./types.js";
+import { KEY_PREFIXES } from "../rules.js";
 import { Rewrite } from "./rewrite.js";
 
 const LITERAL = /"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|`((?:[^`\\]|\\.)*)`/g;
 // The next literal may carry a prefix: C# @"…"/$"…", Python r'…'/b'…'/f'…'.
-const JOINER = /^(?:\s|\\\r?\n)*(?:\+|\.|&|\|\||\.\.)?(?:\s|\\\r?\n)*(?:@|\$|[rRbBuUfF]{1,2})?$/;
+// Operators: + . .. & || and Haskell/Erlang ++, Elixir <>, OCaml ^, D ~.
+const JOINER = /^(?:\s|\\\r?\n)*(?:\+\+?|\.\.?|&|\|\||<>|\^|~)?(?:\s|\\\r?\n)*(?:@|\$|[rRbBuUfF]{1,2})?$/;
+
+const QUOTES = ['"', "'", "`"];
+const HEADS = KEY_PREFIXES.flatMap((p) => [p.slice(0, 2), p.slice(0, 3)]);
+const TAILS = KEY_PREFIXES.map((p) => p.slice(1));
+/** A prefix cut after 2 or 3 characters, seen from the literal it starts: `AK"`, `AKI'`. */
+export const SPLIT_HEADS: string[] = HEADS.flatMap((h) => QUOTES.map((q) => h + q));
+/** A prefix cut after its first character, seen from the literal that goes on: `"KIA`. */
+export const SPLIT_TAILS: string[] = TAILS.flatMap((t) => QUOTES.map((q) => q + t));
+
+/**
+ * The same as a regular expression; heads only at the start of a word (`BREAK"` is not
+ * `AK"`). A tail's quote is checked after the tail: an alternative starting with a quote
+ * would make the prefilter's regular expression stop at every quote of a text.
+ */
+export const SPLIT_SOURCE = `(?<![A-Za-z0-9])(?:${HEADS.join("|")})["'\`]|(?:${TAILS.join("|")})(?<=["'\`][A-Z]{3})`;
+const SPLIT = new RegExp(SPLIT_SOURCE, "g");
 
 interface Lit {
   start: number;
@@ -17,11 +36,13 @@ interface Lit {
 export const concat: Codec = {
   name: "concat",
   triggers(text, ctx) {
-    if (ctx.prefixOffsets.length === 0) return [];
-    return ctx.prefixOffsets.filter((o) => {
+    const out = ctx.prefixOffsets.filter((o) => {
       const before = text.charCodeAt(o - 1);
       return before === 34 || before === 39 || before === 96 || text.slice(o, o + 21).search(/["'`]/) !== -1;
     });
+    SPLIT.lastIndex = 0;
+    for (let m = SPLIT.exec(text); m; m = SPLIT.exec(text)) out.push(m.index);
+    return out.sort((a, b) => a - b);
   },
   decode(window) {
     const lits: Lit[] = [];

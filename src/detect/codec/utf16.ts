@@ -27,10 +27,16 @@ export const utf16: Codec = {
   },
 };
 
+/** The encoding a UTF-16 byte-order mark at the start of `bytes` names, if there is one. */
+export function utf16Bom(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
+  if (bytes.length < 2) return undefined;
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return "utf-16le";
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return "utf-16be";
+  return undefined;
+}
+
 /** Decode a byte buffer that starts with a UTF-16 BOM; undefined when there is none. */
 export function decodeUtf16Bom(bytes: Uint8Array): string | undefined {
-  if (bytes.length < 2) return undefined;
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
-  return undefined;
+  const enc = utf16Bom(bytes);
+  return enc && new TextDecoder(enc).decode(bytes.subarray(2));
 }

@@ -40,7 +40,7 @@ export interface AwsSim {
   setLatency(ms: number): void;
   /** the next `times` (default 1) matching calls fail with that AWS error */
   fail(rule: { service?: "iam" | "sts" | "secretsmanager"; action: string; code: string; status?: number; message?: string; times?: number }): void;
-  calls: Array<{ service: string; action: string; accessKeyId: string; ok: boolean; code?: string; at: Date }>;
+  calls: Array<{ service: string; action: string; accessKeyId: string; ok: boolean; code?: string; at: Date; durationMs: number }>;
   /** Extra: moves the simulator's clock (session expiry, dates it reports) forward. */
   advanceClock(ms: number): void;
   /** Extra: from now on a new key fails authentication for `ms` after its creation (IAM's eventual consistency). */

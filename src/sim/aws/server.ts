@@ -37,6 +37,8 @@ export interface CallRecord {
   ok: boolean;
   code?: string;
   at: Date;
+  /** from the request's arrival to its answer, simulated latency included */
+  durationMs: number;
 }
 
 const SERVICES: Service[] = ["iam", "sts", "secretsmanager"];
@@ -86,6 +88,7 @@ export class SimServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const t0 = Date.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const url = new URL(req.url ?? "/", "http://sim.invalid");
@@ -100,12 +103,12 @@ export class SimServer {
     };
     if (raw.path.startsWith("/_sim/")) return handleAdmin(this, raw, res);
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
-    const out = await this.dispatch(raw);
+    const out = await this.dispatch(raw, t0);
     res.writeHead(out.status, { ...out.headers, "content-length": Buffer.byteLength(out.body) });
     res.end(out.body);
   }
 
-  private async dispatch(raw: RawRequest): Promise<WireResponse> {
+  private async dispatch(raw: RawRequest, t0 = Date.now()): Promise<WireResponse> {
     const requestId = newRequestId();
     const target = raw.headers["x-amz-target"];
     let params: Record<string, string> = {};
@@ -115,7 +118,7 @@ export class SimServer {
     let auth: ParsedAuth | undefined;
     let accessKeyId = "";
     const record = (ok: boolean, code?: string) => {
-      this.calls.push({ service: service ?? "unknown", action, accessKeyId, ok, ...(code ? { code } : {}), at: new Date() });
+      this.calls.push({ service: service ?? "unknown", action, accessKeyId, ok, ...(code ? { code } : {}), at: new Date(), durationMs: Date.now() - t0 });
       if (DEBUG) console.error(`[aws-sim] ${service ?? "?"}:${action} ${accessKeyId || "-"} ${ok ? "ok" : code}`);
       if (this.calls.length > MAX_CALLS) this.calls.splice(0, this.calls.length - MAX_CALLS);
     };

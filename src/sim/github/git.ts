@@ -124,9 +124,14 @@ const STATUS: Record<string, DiffFile["status"]> = { A: "added", M: "modified", 
 export async function diffFiles(gitDir: string, from: string | undefined, to: string): Promise<DiffFile[]> {
   const base = from ?? EMPTY_TREE;
   const common = ["-M", "--no-color", "--no-ext-diff", "--full-index", "--no-textconv", base, to];
-  const raw = (await git(["diff", "--raw", "-z", "--no-abbrev", ...common], { gitDir })).stdout.toString("utf8").split("\0");
-  const num = (await git(["diff", "--numstat", "-z", ...common], { gitDir })).stdout.toString("utf8").split("\0");
-  const patchText = (await git(["diff", "-p", ...common], { gitDir })).stdout.toString("utf8");
+  const [rawOut, numOut, patchOut] = await Promise.all([
+    git(["diff", "--raw", "-z", "--no-abbrev", ...common], { gitDir }),
+    git(["diff", "--numstat", "-z", ...common], { gitDir }),
+    git(["diff", "-p", ...common], { gitDir }),
+  ]);
+  const raw = rawOut.stdout.toString("utf8").split("\0");
+  const num = numOut.stdout.toString("utf8").split("\0");
+  const patchText = patchOut.stdout.toString("utf8");
   const files: DiffFile[] = [];
   for (let i = 0; i < raw.length; ) {
     const meta = raw[i];

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { concat } from "../../../src/detect/codec/concat.js";
+import { concat, SPLIT_HEADS, SPLIT_TAILS } from "../../../src/detect/codec/concat.js";
+
+const ctx = { prefixOffsets: [] };
 
 describe("concat codec", () => {
   it("joins JS + across lines, Python implicit and backslash continuation, PHP dot", () => {
@@ -8,14 +10,29 @@ describe("concat codec", () => {
     expect(concat.decode(`k = 'AK' \\\n 'IA'`)!.text).toBe(`k = 'AKIA'`);
     expect(concat.decode(`$k = 'AK' . 'IA';`)!.text).toBe(`$k = 'AKIA';`);
   });
+  it("joins Lua .., Haskell/Erlang ++, Elixir <>, OCaml ^, D ~, VB &, SQL ||", () => {
+    for (const op of ["..", "++", "<>", "^", "~", "&", "||"]) expect(concat.decode(`k = "AK" ${op} "IA"`)!.text, op).toBe(`k = "AKIA"`);
+  });
   it("does not join list items or separate statements", () => {
     expect(concat.decode(`["a", "b"]`)).toBeNull();
     expect(concat.decode(`x = "a"\ny = "b"`)).toBeNull();
+    expect(concat.decode(`f("a" - "b")`)).toBeNull();
   });
   it("maps joined chars back to their literal", () => {
     const src = `"AB" + "CD"`;
     const d = concat.decode(src)!;
     expect(d.text).toBe(`"ABCD"`);
     expect([...d.map].slice(1, 5).map((i) => src[i])).toEqual(["A", "B", "C", "D"]);
+  });
+  it("triggers where a literal ends or starts inside a key prefix", () => {
+    expect(SPLIT_HEADS).toContain(`AK"`);
+    expect(SPLIT_HEADS).toContain(`ACC'`);
+    expect(SPLIT_TAILS).toContain("`SIA");
+    expect(concat.triggers(`k = "AK" + "IA0123"`, ctx)).toEqual([5]);
+    expect(concat.triggers(`k = 'AKI' . 'A0123'`, ctx)).toEqual([5]);
+    expect(concat.triggers(`k = "A" .. "KIA0123"`, ctx)).toEqual([12]);
+    // not inside a word, and nothing without a cut prefix
+    expect(concat.triggers(`k = "BREAK" + "x"`, ctx)).toEqual([]);
+    expect(concat.triggers(`k = "ab" + "cd"`, ctx)).toEqual([]);
   });
 });

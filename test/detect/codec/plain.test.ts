@@ -10,4 +10,8 @@ describe("plain codec (bytes to text)", () => {
   it("decodes UTF-16 with a BOM and tags it", () => {
     expect(decodeBytes(Buffer.from([0xff, 0xfe, 0x41, 0]))).toEqual({ text: "A", encoding: "utf16" });
   });
+  it("honours byte-order marks only at the start of the input", () => {
+    expect(decodeBytes(Buffer.from([0xff, 0xfe, 0x41, 0x42]), false)).toEqual({ text: "\u00ff\u00feAB" });
+    expect(decodeBytes(Buffer.from([0xef, 0xbb, 0xbf, 0x41]), false)).toEqual({ text: "\ufeffA" });
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeUtf16Bom, utf16 } from "../../../src/detect/codec/utf16.js";
+import { decodeUtf16Bom, utf16, utf16Bom } from "../../../src/detect/codec/utf16.js";
 
 describe("utf16 codec", () => {
   it("collapses NUL-interleaved runs (LE and BE) seen through latin1", () => {
@@ -18,5 +18,11 @@ describe("utf16 codec", () => {
     expect(decodeUtf16Bom(Buffer.from([0xff, 0xfe, 0x41, 0]))).toBe("A");
     expect(decodeUtf16Bom(Buffer.from([0xfe, 0xff, 0, 0x41]))).toBe("A");
     expect(decodeUtf16Bom(Buffer.from("AB"))).toBeUndefined();
+  });
+  it("names the encoding of a byte-order mark", () => {
+    expect(utf16Bom(Buffer.from([0xff, 0xfe, 0x41]))).toBe("utf-16le");
+    expect(utf16Bom(Buffer.from([0xfe, 0xff]))).toBe("utf-16be");
+    expect(utf16Bom(Buffer.from([0xfe]))).toBeUndefined();
+    expect(utf16Bom(Buffer.from([0xef, 0xbb, 0xbf]))).toBeUndefined();
   });
 });

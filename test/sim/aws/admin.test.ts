@@ -77,8 +77,8 @@ describe("fault injection", () => {
     await clients(sim, k).sts.send(new GetCallerIdentityCommand({}));
     await rejection(clients(sim, { ...k, secretAccessKey: "y".repeat(40) }).sts.send(new GetCallerIdentityCommand({})));
     expect(sim.calls.slice(n)).toEqual([
-      { service: "sts", action: "GetCallerIdentity", accessKeyId: k.accessKeyId, ok: true, at: expect.any(Date) },
-      { service: "sts", action: "GetCallerIdentity", accessKeyId: k.accessKeyId, ok: false, code: "SignatureDoesNotMatch", at: expect.any(Date) },
+      { service: "sts", action: "GetCallerIdentity", accessKeyId: k.accessKeyId, ok: true, at: expect.any(Date), durationMs: expect.any(Number) },
+      { service: "sts", action: "GetCallerIdentity", accessKeyId: k.accessKeyId, ok: false, code: "SignatureDoesNotMatch", at: expect.any(Date), durationMs: expect.any(Number) },
     ]);
   });
 });
