@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Most test files wait on simulated GitHub and AWS (Probot spaces GitHub writes by a second), so
+    // three files at a time on two cores halves the suite's wall time. Vitest's default is cores − 1.
+    maxWorkers: 3,
   },
 });

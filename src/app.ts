@@ -6,7 +6,8 @@ import { scanPush, type PushJob } from "./pipeline/push.js";
 import { runRotation, type RotateJob } from "./pipeline/rotate.js";
 import type { JobHandler } from "./jobs/queue.js";
 import { backfillOnInstall, backfillRepoJob, type BackfillInstallJob, type BackfillRepoJob } from "./pipeline/backfill.js";
-import { reconcileRef, scanPushAndRecord, type ReconcileJob } from "./pipeline/reconcile.js";
+import { reconcileRef, scanPushAndRecord, sweepInstallation, type ReconcileJob } from "./pipeline/reconcile.js";
+import { installationStateChanged, parkable, type InstallationStateJob } from "./pipeline/suspension.js";
 
 /**
  * The webhook handlers. They only verify (Probot checks the signature), record and queue: the
@@ -20,6 +21,7 @@ export function keyfenceApp(deps: Omit<Deps, "github" | "githubApp">): Applicati
       const job: PushJob = {
         installationId: p.installation.id,
         repo: {
+          id: p.repository.id,
           owner: p.repository.owner?.login ?? "",
           repo: p.repository.name,
           htmlUrl: p.repository.html_url,
@@ -53,6 +55,7 @@ export function keyfenceApp(deps: Omit<Deps, "github" | "githubApp">): Applicati
       const ev: CommentEvent = {
         installationId: p.installation.id,
         repo: { owner: p.repository.owner?.login ?? "", repo: p.repository.name },
+        repoId: p.repository.id,
         issueNumber: p.issue.number,
         commentId: p.comment.id,
         body: p.comment.body ?? "",
@@ -66,6 +69,11 @@ export function keyfenceApp(deps: Omit<Deps, "github" | "githubApp">): Applicati
     app.on("installation.created", async (context) => {
       const job: BackfillInstallJob = { installationId: context.payload.installation.id };
       await accept(deps, context.id, "backfill-install", job);
+    });
+    // Suspended: GitHub refuses the installation's tokens until it is unsuspended (src/pipeline/suspension.ts).
+    app.on(["installation.suspend", "installation.unsuspend"], async (context) => {
+      const job: InstallationStateJob = { installationId: context.payload.installation.id, suspended: context.payload.action === "suspend" };
+      await accept(deps, context.id, "installation-state", job);
     });
     app.on("installation_repositories.added", async (context) => {
       const p = context.payload;
@@ -82,7 +90,7 @@ async function accept(deps: Omit<Deps, "github" | "githubApp">, deliveryId: stri
 }
 
 export function jobHandlers(deps: Deps): Record<string, JobHandler> {
-  return {
+  const handlers: Record<string, JobHandler> = {
     // The scanned head is recorded per ref, for the reconciliation sweep (src/pipeline/reconcile.ts).
     push: (job: PushJob) => scanPushAndRecord(deps, job, scanPush),
     "reconcile-ref": (job: ReconcileJob) => reconcileRef(deps, job),
@@ -90,5 +98,8 @@ export function jobHandlers(deps: Deps): Record<string, JobHandler> {
     rotate: (job: RotateJob) => runRotation(deps, job),
     "backfill-install": async (job: BackfillInstallJob) => void (await backfillOnInstall(deps, job)),
     "backfill-repo": (job: BackfillRepoJob) => backfillRepoJob(deps, job),
+    "installation-state": (job: InstallationStateJob) => installationStateChanged(deps, job, (d, id) => sweepInstallation(d, id)),
   };
+  // A job of a suspended installation is parked until it is unsuspended, not retried to death.
+  return Object.fromEntries(Object.entries(handlers).map(([type, handler]) => [type, parkable(deps, type, handler)]));
 }

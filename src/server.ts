@@ -11,6 +11,7 @@ import type { Deps } from "./pipeline/context.js";
 import { Store } from "./store/index.js";
 import { sql } from "kysely";
 import { startReconciler } from "./pipeline/reconcile.js";
+import { installationOctokit } from "./github/auth.js";
 
 export interface Keyfence {
   url: string;
@@ -39,7 +40,8 @@ export async function startKeyfence(opts: { env?: NodeJS.ProcessEnv; log?: Logge
   const base = { settings: { ...settings, jobTimeoutMs: queueSettings.timeoutSeconds * 1000 }, store, aws, queue, log };
   const deps: Deps = {
     ...base,
-    github: async (id) => instrumentOctokit(await probot.auth(id)) as Awaited<ReturnType<Deps["github"]>>,
+    // A token that ran out (401) is refreshed and the request tried again (src/github/auth.ts).
+    github: async (id) => instrumentOctokit(await installationOctokit(probot, id)) as Awaited<ReturnType<Deps["github"]>>,
     githubApp: async () => instrumentOctokit(await probot.auth()) as Awaited<ReturnType<Deps["githubApp"]>>,
   };
 

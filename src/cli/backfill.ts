@@ -5,6 +5,7 @@
 import { pino } from "pino";
 import { createProbot } from "probot";
 import { AwsGateway } from "../aws/gateway.js";
+import { installationOctokit } from "../github/auth.js";
 import { loadSettings } from "../config/settings.js";
 import { redactKeyId } from "../detect/index.js";
 import { loadQueueSettings, openQueue } from "../jobs/index.js";
@@ -161,7 +162,8 @@ export async function backfillCommand(args: string[], env: NodeJS.ProcessEnv = p
       aws: new AwsGateway(settings),
       queue,
       log,
-      github: (id) => probot.auth(id) as ReturnType<Deps["github"]>,
+      // A long backfill outlives its installation token: one that ran out is refreshed (src/github/auth.ts).
+      github: (id) => installationOctokit(probot, id) as ReturnType<Deps["github"]>,
       githubApp: () => probot.auth() as ReturnType<Deps["githubApp"]>,
     };
     return await run(deps, o);

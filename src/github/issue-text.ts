@@ -25,6 +25,9 @@ export interface LeakReport {
 
 export const ISSUE_LABEL = "keyfence";
 
+/** GitHub's limit on an issue's body, in characters. */
+export const MAX_ISSUE_BODY = 65_536;
+
 export function keyMarker(keyId: string): string {
   return `<!-- keyfence:key:${createHash("sha256").update(`keyfence:${keyId}`).digest("hex").slice(0, 24)} -->`;
 }

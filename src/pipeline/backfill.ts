@@ -8,6 +8,8 @@ import { fullName, type Octokit } from "../github/types.js";
 import { BackfillStore } from "../store/backfill.js";
 import { scanHistory, type HistoryFinding, type HistoryProgress } from "../sources/history.js";
 import { backfillMirrorPath, mirrorRepo, removeMirror } from "../sources/mirror.js";
+import { isGitAuthFailure } from "../github/errors.js";
+import { currentRepo } from "./repos.js";
 import type { Deps } from "./context.js";
 import { handleFindings, type RepoInfo } from "./leak.js";
 
@@ -60,8 +62,10 @@ export function modeFor(forced: BackfillMode | undefined, settings: RepoSettings
  * step is idempotent: a repository scanned again after a kill records nothing twice and opens
  * no second issue (findings and issues are keyed in the store).
  */
-export async function backfillRepo(deps: Deps, job: BackfillRepoJob, opts: BackfillRepoOptions = {}): Promise<RepoOutcome> {
+export async function backfillRepo(deps: Deps, planned: BackfillRepoJob, opts: BackfillRepoOptions = {}): Promise<RepoOutcome> {
   const bs = new BackfillStore(deps.store);
+  // A repository renamed or transferred since the run was planned: its progress follows it (src/pipeline/repos.ts).
+  const job: BackfillRepoJob = { ...planned, repo: await currentRepo(deps, planned.installationId, planned.repo) };
   const name = fullName(job.repo);
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE;
   if (!(await bs.claimRepo(job.runId, name, leaseMs))) {
@@ -74,10 +78,17 @@ export async function backfillRepo(deps: Deps, job: BackfillRepoJob, opts: Backf
   const log = deps.log.child({ repo: name, run: job.runId });
   try {
     const octokit = await deps.github(job.installationId);
-    const token = await readToken(deps, job);
     const dir = backfillMirrorPath(deps.settings.mirrorsDir, job.repo);
     const cloneUrl = job.repo.cloneUrl ?? `${job.repo.htmlUrl}.git`;
-    const [, { settings }] = await Promise.all([mirrorRepo({ cloneUrl, token, dir }), loadRepoSettings(octokit, job.repo)]);
+    // Each fetch gets a token of its own; one refused (it expired: a long run, or clocks that disagree)
+    // is replaced by a fresh one, once. The REST client refreshes its own (src/github/auth.ts).
+    const fetchMirror = async () => mirrorRepo({ cloneUrl, token: await readToken(deps, job), dir });
+    const mirrored = fetchMirror().catch(async (err: unknown) => {
+      if (!isGitAuthFailure(err)) throw err;
+      log.warn("git refused the token (expired?): fetching again with a fresh one");
+      return fetchMirror();
+    });
+    const [, { settings }] = await Promise.all([mirrored, loadRepoSettings(octokit, job.repo)]);
     const result = await scanHistory(dir, {
       onProgress: (p) => {
         progress = p;
@@ -120,7 +131,7 @@ export async function backfillRepo(deps: Deps, job: BackfillRepoJob, opts: Backf
 }
 
 async function readToken(deps: Deps, job: BackfillRepoJob): Promise<string> {
-  return readOnlyRepoToken(await deps.githubApp(), job.installationId, job.repo.repo);
+  return readOnlyRepoToken(await deps.githubApp(), job.installationId, job.repo.repo, job.repo.id);
 }
 
 /** At most this many repositories scanned at once by one process, whatever the queue's concurrency. */
@@ -204,6 +215,7 @@ export async function runLocally(
 // ——— Which repositories: an installation's, an organization's, one, or every installation's ———
 
 interface ApiRepo {
+  id?: number;
   name: string;
   owner: { login: string } | null;
   html_url: string;
@@ -213,6 +225,7 @@ interface ApiRepo {
 }
 
 export const repoInfo = (r: ApiRepo): RepoInfo => ({
+  ...(r.id ? { id: Number(r.id) } : {}),
   owner: r.owner?.login ?? "",
   repo: r.name,
   htmlUrl: r.html_url,

@@ -1,7 +1,7 @@
 import { loadRepoSettings } from "../config/repo.js";
 import { redactKeyId } from "../detect/index.js";
 import { parseCommand, type Command } from "../github/commands.js";
-import { closeIssue, comment, react } from "../github/issues.js";
+import { react } from "../github/issues.js";
 import { code, plain } from "../github/markdown.js";
 import { atLeast, roleOf, type Role } from "../github/permission.js";
 import { fullName, type Octokit, type RepoRef } from "../github/types.js";
@@ -9,10 +9,15 @@ import type { KeyRow } from "../store/index.js";
 import type { Deps } from "./context.js";
 import { describeDestination, type RotateJob } from "./rotate.js";
 import { rotationRefusal } from "./rotate-policy.js";
+import { appOwner } from "../github/app-owner.js";
+import { closeKeyIssue, replyOnIssue } from "./issue-update.js";
+import { currentRepo } from "./repos.js";
 
 export interface CommentEvent {
   installationId: number;
   repo: RepoRef;
+  /** GitHub's repository ID (absent in jobs queued before it was recorded). */
+  repoId?: number;
   issueNumber: number;
   commentId: number;
   body: string;
@@ -21,11 +26,15 @@ export interface CommentEvent {
 }
 
 /** A comment on an issue: if it is a keyfence command, check who asks and act or queue the work. */
-export async function handleComment(deps: Deps, octokit: Octokit, ev: CommentEvent): Promise<void> {
-  const command = parseCommand(ev.body);
-  if (!command || ev.authorType === "Bot") return;
+export async function handleComment(deps: Deps, octokit: Octokit, event: CommentEvent): Promise<void> {
+  const command = parseCommand(event.body);
+  if (!command || event.authorType === "Bot") return;
+  // A repository renamed or transferred since keyfence opened the issue: its records follow it.
+  const moved = await currentRepo(deps, event.installationId, { ...event.repo, id: event.repoId });
+  const ev: CommentEvent = { ...event, repo: { owner: moved.owner, repo: moved.repo } };
   const repoName = fullName(ev.repo);
-  const reply = (text: string) => comment(octokit, ev.repo, ev.issueNumber, `@${ev.author} ${text}`);
+  // On a locked or deleted issue a reply has nowhere to go: it is logged and audited instead.
+  const reply = (text: string) => replyOnIssue(deps, octokit, ev.repo, ev.issueNumber, `@${ev.author} ${text}`);
   const audit = (keyId: string | undefined, action: string, detail?: string) =>
     deps.store.logAction({ keyId, repo: repoName, action, detail, actor: ev.author });
 
@@ -92,7 +101,7 @@ async function rotate(deps: Deps, octokit: Octokit, ev: CommentEvent, key: KeyRo
     return reply(`keyfence cannot rotate ${code(redactKeyId(key.key_id))}: ${plain(key.note ?? "its owner is unknown")}.`);
   }
   // Security model (README): a new key is written only where the key's owners are.
-  const refusal = await rotationRefusal(octokit, ev.repo, key.account_id!);
+  const refusal = await rotationRefusal(octokit, ev.repo, key.account_id!, async () => appOwner(await deps.githubApp()));
   if (refusal) {
     await audit(key.key_id, "refused", `/rotate: ${refusal}`);
     return reply(`keyfence will not rotate ${code(redactKeyId(key.key_id))} here: ${plain(refusal)}. The key stays Inactive; its owners can rotate it from their own repository or in AWS. Nothing was changed.`);
@@ -109,11 +118,16 @@ async function rotate(deps: Deps, octokit: Octokit, ev: CommentEvent, key: KeyRo
   } else {
     await audit(key.key_id, "rotate-requested");
   }
-  await react(octokit, ev.repo, ev.commentId, "eyes");
+  // An acknowledgement only: a locked conversation takes no reactions, a deleted issue none at all.
+  await react(octokit, ev.repo, ev.commentId, "eyes").catch((err: { status?: number }) => {
+    if (!err.status || err.status >= 500 || err.status === 429) throw err;
+    deps.log.info({ repo: fullName(ev.repo), issue: ev.issueNumber, status: err.status }, "no reaction to the command");
+  });
   const job: RotateJob = {
     installationId: ev.installationId,
     owner: ev.repo.owner,
     repo: ev.repo.repo,
+    repoId: ev.repoId,
     issueNumber: ev.issueNumber,
     keyId: key.key_id,
     requestedBy: ev.author,
@@ -163,5 +177,5 @@ async function ignore(
   await deps.store.updateKey(key.key_id, { state: "ignored", note: command.reason });
   await audit(key.key_id, "ignored", command.reason);
   await reply(`marked ${code(redactKeyId(key.key_id))} as ignored (reason: ${plain(command.reason)}). Closing.`);
-  await closeIssue(octokit, ev.repo, ev.issueNumber, "not_planned");
+  await closeKeyIssue(octokit, ev.repo, ev.issueNumber, "not_planned");
 }

@@ -2,15 +2,18 @@ import { createHash } from "node:crypto";
 import { NotPermittedError } from "../aws/gateway.js";
 import { accountFromKeyId, redactKeyId } from "../detect/index.js";
 import { ISSUE_LABEL, keyMarker, leakIssueBody, leakIssueTitle, type LeakReport } from "../github/issue-text.js";
-import { comment, ensureLabel, findIssueByMarker, openIssue } from "../github/issues.js";
+import { ensureLabel, findIssueByMarker, openIssue } from "../github/issues.js";
 import { code } from "../github/markdown.js";
 import { fullName, type Octokit, type RepoRef } from "../github/types.js";
 import type { CommitFinding } from "../sources/push.js";
 import type { Deps } from "./context.js";
 import { metrics, observeContainment } from "../metrics/index.js";
 import { releaseIssueClaim } from "../store/reconcile.js";
+import { updateKeyIssue } from "./issue-update.js";
 
 export interface RepoInfo extends RepoRef {
+  /** GitHub's repository ID: the same after a rename or transfer (src/pipeline/repos.ts). */
+  id?: number;
   htmlUrl: string;
   cloneUrl?: string;
   private?: boolean;
@@ -138,7 +141,9 @@ async function tell(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string,
   if (existing && existing.number > 0) {
     if (fresh.length === 0) return;
     const lines = fresh.map((f) => `- ${code(f.path)}, line ${f.line}, in commit [${f.commitSha.slice(0, 7)}](${commitUrl(repo, f)})`);
-    await comment(octokit, repo, existing.number, [`${code(redactKeyId(keyId))} was pushed again:`, "", ...lines].join("\n"));
+    // A locked issue gets it in its description; a deleted one is replaced by a fresh issue (issue-update.ts).
+    const text = [`${code(redactKeyId(keyId))} was pushed again:`, "", ...lines].join("\n");
+    await updateKeyIssue(deps, octokit, repo, keyId, existing.number, { text, carry: false }, () => openAndRecord(deps, octokit, repo, keyId, opts));
     return;
   }
   if (!(await deps.store.claimIssue(name, keyId, CLAIM_MS))) {
@@ -156,7 +161,8 @@ async function tell(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string,
 /** How long a worker's claim on containing a key or opening its issue holds before another may take over. */
 const CLAIM_MS = 30_000;
 
-async function openAndRecord(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, opts: HandleOptions): Promise<void> {
+/** Opens the key's issue in this repository (or finds it by its marker) and records its number. */
+export async function openAndRecord(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, opts: HandleOptions): Promise<number> {
   const name = fullName(repo);
   const report = await leakReport(deps, repo, keyId);
   // The marker search needs keyfence's own label on the issue, whatever other labels are configured.
@@ -170,6 +176,7 @@ async function openAndRecord(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId
   await deps.store.recordIssue(name, keyId, number);
   await deps.store.logAction({ keyId, repo: name, action: "issue-opened", detail: `opened issue #${number}` });
   deps.log.info({ key: redactKeyId(keyId), repo: name, issue: number }, "issue opened");
+  return number;
 }
 
 export async function leakReport(deps: Deps, repo: RepoInfo, keyId: string): Promise<LeakReport> {

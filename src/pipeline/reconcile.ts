@@ -8,6 +8,8 @@ import { forgetScannedRef, recordScannedRef, scannedRefs } from "../store/reconc
 import type { Deps } from "./context.js";
 import { handleFindings, type RepoInfo } from "./leak.js";
 import type { PushJob } from "./push.js";
+import { currentRepo } from "./repos.js";
+import { unparkInstallation } from "./suspension.js";
 
 /**
  * Nothing pushed may escape because a webhook never came. Two safety nets, both idempotent:
@@ -53,7 +55,9 @@ export function reconcileSettings(env: NodeJS.ProcessEnv): ReconcileSettings {
 }
 
 /** The push job, then a note of the head it scanned; a gap before it (a lost push) is queued for a scan. */
-export async function scanPushAndRecord(deps: Deps, job: PushJob, scan: (deps: Deps, job: PushJob) => Promise<void>): Promise<void> {
+export async function scanPushAndRecord(deps: Deps, pushed: PushJob, scan: (deps: Deps, job: PushJob) => Promise<void>): Promise<void> {
+  // Under the repository's current name, should it have been renamed or transferred since the push.
+  const job: PushJob = { ...pushed, repo: await currentRepo(deps, pushed.installationId, pushed.repo) };
   const name = fullName(job.repo);
   const known = (await scannedRefs(deps.store, name)).get(job.push.ref);
   if (known && !ZERO.test(job.push.before) && known !== job.push.before && known !== job.push.after) {
@@ -73,27 +77,37 @@ export async function sweepRefs(deps: Deps, opts: { scanDelayMs?: number } = {})
   let repos = 0;
   let queued = 0;
   for (const inst of installations) {
+    // A suspended installation has no API access: its jobs stay parked, its refs wait (src/pipeline/suspension.ts).
     if (inst.suspended_at) continue;
-    let octokit: Octokit;
-    let list: Array<{ name: string; owner: { login: string }; html_url: string; clone_url?: string; private: boolean; fork?: boolean }>;
     try {
-      octokit = await deps.github(inst.id);
-      list = (await octokit.paginate("GET /installation/repositories", { per_page: 100 })) as typeof list;
+      // Active again without keyfence hearing of it (a missed `installation.unsuspend`): its parked jobs go.
+      await unparkInstallation(deps, inst.id);
+      const r = await sweepInstallation(deps, inst.id, opts);
+      repos += r.repos;
+      queued += r.queued;
     } catch (err) {
       deps.log.warn({ installation: inst.id, err: (err as Error).message }, "reconcile: could not list the installation's repositories");
-      continue;
-    }
-    for (const r of list) {
-      repos++;
-      const repo: RepoInfo = { owner: r.owner.login, repo: r.name, htmlUrl: r.html_url, cloneUrl: r.clone_url, private: r.private };
-      try {
-        queued += await sweepRepo(deps, octokit, inst.id, repo, opts.scanDelayMs ?? 0);
-      } catch (err) {
-        deps.log.warn({ repo: fullName(repo), err: (err as Error).message }, "reconcile: could not read the repository's refs");
-      }
     }
   }
   return { repos, queued };
+}
+
+/** The sweep of one installation's repositories (also run when it is unsuspended). */
+export async function sweepInstallation(deps: Deps, installationId: number, opts: { scanDelayMs?: number } = {}): Promise<{ repos: number; queued: number }> {
+  const octokit = await deps.github(installationId);
+  const list = (await octokit.paginate("GET /installation/repositories", { per_page: 100 })) as Array<{
+    id: number; name: string; owner: { login: string }; html_url: string; clone_url?: string; private: boolean; fork?: boolean;
+  }>;
+  let queued = 0;
+  for (const r of list) {
+    const repo: RepoInfo = { id: r.id, owner: r.owner.login, repo: r.name, htmlUrl: r.html_url, cloneUrl: r.clone_url, private: r.private };
+    try {
+      queued += await sweepRepo(deps, octokit, installationId, await currentRepo(deps, installationId, repo), opts.scanDelayMs ?? 0);
+    } catch (err) {
+      deps.log.warn({ repo: fullName(repo), err: (err as Error).message }, "reconcile: could not read the repository's refs");
+    }
+  }
+  return { repos: list.length, queued };
 }
 
 async function listRefs(octokit: Octokit, repo: RepoInfo): Promise<Map<string, string>> {
@@ -137,12 +151,13 @@ async function sweepRepo(deps: Deps, octokit: Octokit, installationId: number, r
 }
 
 /** Scans the commits a ref gained without keyfence seeing the push, then acts on them like a push. */
-export async function reconcileRef(deps: Deps, job: ReconcileJob): Promise<void> {
+export async function reconcileRef(deps: Deps, queued: ReconcileJob): Promise<void> {
+  const job: ReconcileJob = { ...queued, repo: await currentRepo(deps, queued.installationId, queued.repo) };
   const name = fullName(job.repo);
   // A webhook (redelivered, or late) may have got there first.
   if ((await scannedRefs(deps.store, name)).get(job.ref) === job.after) return;
   const octokit = await deps.github(job.installationId);
-  const token = await readOnlyRepoToken(await deps.githubApp(), job.installationId, job.repo.repo);
+  const token = await readOnlyRepoToken(await deps.githubApp(), job.installationId, job.repo.repo, job.repo.id);
   const access = { cloneUrl: job.repo.cloneUrl ?? `${job.repo.htmlUrl}.git`, token, mirrorsDir: deps.settings.mirrorsDir };
   const all = await scanCommits(job.repo, access, job.after, [job.before, ...job.scanned]);
   const { settings, problems } = await loadRepoSettings(octokit, job.repo);

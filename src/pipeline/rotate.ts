@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { redactKeyId } from "../detect/index.js";
 import { errorName } from "../aws/gateway.js";
-import { closeIssue, comment } from "../github/issues.js";
 import { rotationDoneComment } from "../github/issue-text.js";
+import { isInstallationSuspended } from "../github/errors.js";
 import { code } from "../github/markdown.js";
 import { actionsPublicKey, putActionsSecret } from "../github/secrets.js";
 import { fullName, type Octokit, type RepoRef } from "../github/types.js";
@@ -10,6 +10,9 @@ import { loadRepoSettings, type DestinationSetting } from "../config/repo.js";
 import type { Deps } from "./context.js";
 import type { KeyRow, RotationRow } from "../store/index.js";
 import { metrics } from "../metrics/index.js";
+import { updateKeyIssue, type IssueUpdate } from "./issue-update.js";
+import { openAndRecord, type RepoInfo } from "./leak.js";
+import { currentRepo } from "./repos.js";
 
 export interface RotateJob {
   installationId: number;
@@ -18,6 +21,8 @@ export interface RotateJob {
   issueNumber: number;
   keyId: string;
   requestedBy: string;
+  /** GitHub's repository ID (a rename or transfer since the request is followed). */
+  repoId?: number;
 }
 
 export function describeDestination(repo: RepoRef, d: DestinationSetting, accountId?: string): string {
@@ -42,7 +47,8 @@ class HeldElsewhere extends Error {}
  */
 export async function runRotation(deps: Deps, job: RotateJob): Promise<void> {
   const { store } = deps;
-  const repo: RepoRef = { owner: job.owner, repo: job.repo };
+  const moved = await currentRepo(deps, job.installationId, { owner: job.owner, repo: job.repo, id: job.repoId });
+  const repo: RepoRef = { owner: moved.owner, repo: moved.repo };
   const octokit = await deps.github(job.installationId);
   const asked = await store.rotation(job.keyId);
   if (!asked || asked.step === "done" || asked.step === "failed") return;
@@ -94,6 +100,17 @@ async function rotateHeld(
   const destinations = settings.rotate.destinations;
   const describe = (d: DestinationSetting) => describeDestination(repo, d, account ?? undefined);
   const notes: string[] = [];
+  // What the rotation has to say goes to the key's issue, even locked or deleted (issue-update.ts).
+  const tellIssue = async (update: IssueUpdate) => {
+    const recorded = await store.issueFor(fullName(repo), job.keyId);
+    const number = recorded && recorded.number > 0 ? recorded.number : job.issueNumber;
+    const reopen = async () => {
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner: repo.owner, repo: repo.repo });
+      const info: RepoInfo = { ...repo, id: Number(data.id), htmlUrl: data.html_url, cloneUrl: data.clone_url, private: data.private };
+      return openAndRecord(deps, octokit, info, job.keyId, { contain: true, labels: settings.labels, assignees: async () => [] });
+    };
+    return updateKeyIssue(deps, octokit, { ...repo, htmlUrl: "" }, job.keyId, number, update, reopen);
+  };
 
   try {
     if (!account || !user) throw new RotationRefused("the key's owner is unknown, or keyfence may not act in its account");
@@ -177,19 +194,14 @@ async function rotateHeld(
         }
         case "deleted": {
           const steps = (await store.actionsOf(job.keyId)).filter((a) => a.action === "rotation");
-          await comment(
-            octokit,
-            repo,
-            job.issueNumber,
-            rotationDoneComment({
-              oldRedacted: redactKeyId(job.keyId),
-              newRedacted: redactKeyId(newKeyId!),
-              destinations: destinations.map(describe),
-              steps: steps.map((s) => ({ what: s.detail ?? "", at: new Date(s.at) })),
-              notes,
-            }),
-          );
-          await closeIssue(octokit, repo, job.issueNumber);
+          const text = rotationDoneComment({
+            oldRedacted: redactKeyId(job.keyId),
+            newRedacted: redactKeyId(newKeyId!),
+            destinations: destinations.map(describe),
+            steps: steps.map((s) => ({ what: s.detail ?? "", at: new Date(s.at) })),
+            notes,
+          });
+          await tellIssue({ text, carry: true, close: "completed" });
           await store.updateKey(job.keyId, { state: "rotated" });
           await store.setRotation(job.keyId, { step: "done" });
           metrics.rotations.inc({ outcome: "done" });
@@ -202,13 +214,14 @@ async function rotateHeld(
       }
     }
   } catch (err) {
-    if (err instanceof HeldElsewhere) throw err;
+    // A suspended installation: the job is parked as it is and the rotation resumes once unsuspended.
+    if (err instanceof HeldElsewhere || isInstallationSuspended(err)) throw err;
     if (err instanceof RotationRefused || !isRetryable(err)) {
       const why = err instanceof Error ? err.message : String(err);
       await store.setRotation(job.keyId, { step: "failed", error: why });
       metrics.rotations.inc({ outcome: "failed" });
       await log(`failed: ${why}`);
-      await comment(octokit, repo, job.issueNumber, `Rotation of ${code(redactKeyId(job.keyId))} stopped: ${code(why)}. Nothing secret was exposed. Fix the cause and comment \`/rotate\` again.`);
+      await tellIssue({ text: `Rotation of ${code(redactKeyId(job.keyId))} stopped: ${code(why)}. Nothing secret was exposed. Fix the cause and comment \`/rotate\` again.`, carry: true });
       return;
     }
     throw err;

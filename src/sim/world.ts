@@ -39,7 +39,7 @@ export async function startWorld(opts: { latencyMs?: number; githubPort?: number
   const org = "acme";
   const repo = "payments";
 
-  github.addApp({ appId, slug: "keyfence", publicKeyPem, webhookSecret });
+  github.addApp({ appId, slug: "keyfence", publicKeyPem, webhookSecret, owner: org });
   github.addUser(org);
   for (const u of ["alice", "bob", "carol", "dave"]) github.addUser(u);
   github.addInstallation({ id: installationId, account: org, accountType: "Organization" });

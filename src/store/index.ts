@@ -31,6 +31,9 @@ export class Store {
       const sqlite = new SQLite(path);
       sqlite.pragma("journal_mode = WAL");
       sqlite.pragma("busy_timeout = 5000");
+      // In WAL mode NORMAL survives a killed process (what the idempotency guarantees are about) and
+      // saves an fsync per write on the containment path; only a power cut can lose the last writes.
+      sqlite.pragma("synchronous = NORMAL");
       db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     }
     const store = new Store(db, !!location.databaseUrl);
@@ -188,6 +191,23 @@ export class Store {
       .where("opened_at", "<", new Date(Date.now() - staleMs).toISOString())
       .executeTakeFirst();
     return Number(stale.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Reserves the right to open a replacement for the key's issue `gone`, deleted on GitHub (number -1
+   * until opened, as claimIssue does). True for one caller only; false when another caller holds the
+   * reservation or has recorded the replacement already (issueFor says which).
+   */
+  async claimReplacement(repo: string, keyId: string, gone: number, staleMs = 120_000): Promise<boolean> {
+    const r = await this.db
+      .updateTable("issues")
+      .set({ number: -1, opened_at: now() })
+      .where("repo", "=", repo)
+      .where("key_id", "=", keyId)
+      .where("number", "=", gone)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 1) return true;
+    return this.claimIssue(repo, keyId, staleMs);
   }
 
   /** Whether an issue of this repository was opened but its number is not recorded yet. */

@@ -178,6 +178,31 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable("rotations").addColumn("locked_until", "bigint").execute();
     },
   },
+  // GitHub faults (src/pipeline/repos.ts, src/pipeline/suspension.ts): the name each repository ID was
+  // last seen under, so a renamed or transferred repository's records follow it; and the jobs of a
+  // suspended installation, parked until it is unsuspended.
+  "0006_repositories_parked_jobs": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("repositories")
+        .addColumn("id", "bigint", (c) => c.primaryKey())
+        .addColumn("full_name", "text", (c) => c.notNull())
+        .addColumn("seen_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("repositories_full_name").on("repositories").column("full_name").execute();
+      await db.schema
+        .createTable("parked_jobs")
+        .addColumn("id", "integer", serialId(db))
+        .addColumn("installation_id", "bigint", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull())
+        .addColumn("job_key", "text", (c) => c.notNull().unique())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("parked_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("parked_jobs_installation").on("parked_jobs").column("installation_id").execute();
+    },
+  },
 };
 
 /** An auto-numbered primary key, spelled the way each engine wants it. */

@@ -170,6 +170,26 @@ export interface ReconcileMarkTable {
   value: string;
 }
 
+/** The full name each repository ID was last seen under: a rename or transfer is noticed, and the records follow. */
+export interface RepositoryTable {
+  id: number;
+  full_name: string;
+  seen_at: string;
+}
+
+/** A job of a suspended installation, kept aside until the installation is unsuspended. */
+export interface ParkedJobTable {
+  id: Generated<number>;
+  installation_id: number;
+  type: string;
+  /** The job's payload (JSON), as queued. */
+  payload: string;
+  /** SHA-256 of type and payload: the same job parked twice is kept once. */
+  job_key: string;
+  reason: string;
+  parked_at: string;
+}
+
 export interface Database {
   deliveries: DeliveryTable;
   findings: FindingTable;
@@ -185,4 +205,6 @@ export interface Database {
   scanned_refs: ScannedRefTable;
   redeliveries: RedeliveryTable;
   reconcile_marks: ReconcileMarkTable;
+  repositories: RepositoryTable;
+  parked_jobs: ParkedJobTable;
 }

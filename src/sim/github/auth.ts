@@ -17,6 +17,9 @@ export function randomToken(prefix: string): string {
   return `${prefix}_${s}`;
 }
 
+export const installationSuspended = () =>
+  new ApiError(403, "This installation has been suspended", {}, {}, "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app");
+
 const jwtError = (msg = "A JSON web token could not be decoded") => new ApiError(401, msg);
 
 /** Verify an RS256 app JWT the way GitHub does; returns the app. */
@@ -71,6 +74,8 @@ export function principalFromToken(cred: string, state: SimState): Principal {
   if (tok.kind === "installation") {
     const installation = state.installations.get(tok.installationId!);
     if (!installation) throw badCredentials();
+    // A suspended installation's access is blocked (see the README for the assumption on existing tokens).
+    if (installation.suspendedAt) throw installationSuspended();
     return { kind: "installation", token: tok, installation };
   }
   return { kind: "user", login: tok.login!, token: tok };
@@ -80,7 +85,7 @@ export function principalFromToken(cred: string, state: SimState): Principal {
 export function canSee(p: Principal, repo: SimRepo, state: SimState): boolean {
   if (p.kind === "installation") {
     if (p.installation.account.toLowerCase() !== repo.owner.toLowerCase()) return false;
-    if (p.token.repositoryNames && !p.token.repositoryNames.some((n) => n.toLowerCase() === repo.name.toLowerCase())) return false;
+    if (p.token.repositoryIds && !p.token.repositoryIds.includes(repo.id)) return false;
     return true;
   }
   if (!repo.private) return true;

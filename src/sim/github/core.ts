@@ -75,6 +75,8 @@ export class SimCore {
   }
 
   emit(event: string, repo: SimRepo, senderLogin: string, payload: Record<string, unknown>, opts: { webhookRepo?: boolean } = {}) {
+    // A suspended installation's app gets no webhook events for that account.
+    if (this.state.installationForOwner(repo.owner)?.suspendedAt) return undefined;
     return this.hooks.emit(event, { ...payload, ...this.envelope(repo, senderLogin, opts) });
   }
 }

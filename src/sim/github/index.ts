@@ -2,14 +2,17 @@
  * Local simulator of GitHub: REST (/api/v3), git smart HTTP, webhooks.
  * Use with Probot via GHE_HOST=<sim.host> GHE_PROTOCOL=http.
  */
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomToken } from "./auth.js";
-import { SimCore } from "./core.js";
+import { organization, SimCore } from "./core.js";
 import { buildCommit, git, initBare, listRefs, ZERO_SHA } from "./git.js";
-import { addComment, emitComment } from "./routes/issue-model.js";
+import { addComment, emitComment, emitIssue, issueLocked, LOCK_REASONS, mayCommentWhenLocked } from "./routes/issue-model.js";
+import { setSuspended } from "./routes/app.js";
+import { simpleUser } from "./shapes.js";
 import { ensureEnvironment } from "./routes/secrets.js";
 import { SimServer, type FaultRule, type RequestLog } from "./server.js";
 import { checkRunView, issueView } from "./simstate.js";
@@ -33,10 +36,12 @@ export interface AddAppOptions {
   /** extension: subscribed events (default DEFAULT_APP_EVENTS; "*" = all) */
   events?: string[];
   name?: string;
+  /** the account that registered the app (default `<slug>-owner`) */
+  owner?: string;
 }
 
 export interface SimIssueView {
-  number: number; title: string; body: string; state: "open" | "closed"; state_reason: string | null;
+  number: number; title: string; body: string; state: "open" | "closed"; state_reason: string | null; locked: boolean;
   labels: string[]; assignees: string[]; user: string;
   comments: Array<{ id: number; user: string; body: string; reactions: string[] }>;
   reactions: string[];
@@ -80,6 +85,20 @@ export interface GitHubSim {
   advanceClock(ms: number): void;
   /** absolute path of the bare repository on disk */
   repoDir(owner: string, repo: string): string;
+  /** delete an issue as `login` (a repository admin, as on GitHub): `issues` deleted; 410 Gone from then on; its number is never reused */
+  deleteIssue(owner: string, repo: string, issueNumber: number, login: string): void;
+  /** lock (or unlock) an issue's conversation as `login` (push access, as on GitHub): `issues` locked / unlocked */
+  lockIssue(owner: string, repo: string, issueNumber: number, login: string, reason?: string): void;
+  unlockIssue(owner: string, repo: string, issueNumber: number, login: string): void;
+  /** rename a repository (same ID): the old name answers 301/307 to `/repositories/{id}/…`; `repository` renamed */
+  renameRepo(owner: string, repo: string, newName: string, login?: string): void;
+  /** transfer a repository to another account (same ID): redirects as for a rename; `repository` transferred */
+  transferRepo(owner: string, repo: string, newOwner: string, login?: string): void;
+  /** suspend / unsuspend an installation (as `PUT`/`DELETE /app/installations/{id}/suspended` does) */
+  suspendInstallation(id: number, by?: string): void;
+  unsuspendInstallation(id: number, by?: string): void;
+  /** how long new installation tokens live (GitHub: one hour); undefined = back to one hour */
+  setTokenLifetime(ms: number | undefined): void;
   /** clone URL with credentials for `login` embedded */
   authedCloneUrl(owner: string, repo: string, login: string): string;
 }
@@ -130,7 +149,7 @@ class Sim implements GitHubSim {
     this.state.app = {
       id: a.appId, slug: a.slug, name: a.name ?? a.slug, publicKeyPem: a.publicKeyPem, webhookSecret: a.webhookSecret,
       webhookUrl: a.webhookUrl, hookId: this.state.nextId("hook", 400_000_000), permissions: { ...(a.permissions ?? DEFAULT_APP_PERMISSIONS) },
-      events: [...(a.events ?? DEFAULT_APP_EVENTS)], botUser: bot, createdAt: new Date(),
+      events: [...(a.events ?? DEFAULT_APP_EVENTS)], botUser: bot, owner: a.owner ?? `${a.slug}-owner`, createdAt: new Date(),
     };
   }
   setWebhookUrl(url: string) {
@@ -152,7 +171,9 @@ class Sim implements GitHubSim {
   async addRepo(owner: string, name: string, opts: { private?: boolean; defaultBranch?: string } = {}) {
     if (this.state.getRepo(owner, name)) throw new Error(`addRepo: ${owner}/${name} exists`);
     const ownerUser = this.state.ensureUser(owner);
-    const dir = join(this.dataDir, ownerUser.login, `${name}.git`);
+    // A renamed repository keeps its directory: a new one under its old name gets another.
+    let dir = join(this.dataDir, ownerUser.login, `${name}.git`);
+    for (let n = 2; existsSync(dir); n++) dir = join(this.dataDir, ownerUser.login, `${name}~${n}.git`);
     await mkdir(join(this.dataDir, ownerUser.login), { recursive: true });
     const defaultBranch = opts.defaultBranch ?? "main";
     await initBare(dir, defaultBranch);
@@ -163,6 +184,8 @@ class Sim implements GitHubSim {
       secrets: new Map(), environments: new Map(), seenCommits: new Set(),
     };
     this.state.repos.set(this.state.repoKey(ownerUser.login, name), repo);
+    // GitHub: creating a repository under a renamed one's old name ends the redirect.
+    this.state.redirects.delete(this.state.repoKey(ownerUser.login, name));
     return { cloneUrl: `${this.url}/${ownerUser.login}/${name}.git` };
   }
   private repo(owner: string, name: string): SimRepo {
@@ -227,6 +250,8 @@ class Sim implements GitHubSim {
     const issue = repo.issues.find((i) => i.number === issueNumber);
     if (!issue) throw new Error(`comment: no issue #${issueNumber} in ${owner}/${repoName}`);
     const u = this.state.ensureUser(login);
+    if (issue.locked && !mayCommentWhenLocked(this.state, repo, { kind: "user", login: u.login }))
+      throw new Error(`comment: ${issueLocked().message}`);
     const c = addComment(this.core, repo, issue, u.login, body, false);
     return { id: c.id };
   }
@@ -281,6 +306,72 @@ class Sim implements GitHubSim {
       }
     });
   }
+
+  deleteIssue(owner: string, repoName: string, issueNumber: number, login: string) {
+    const repo = this.repo(owner, repoName);
+    const issue = repo.issues.find((i) => i.number === issueNumber);
+    if (!issue) throw new Error(`deleteIssue: no issue #${issueNumber} in ${owner}/${repoName}`);
+    const u = this.state.ensureUser(login);
+    if (this.state.roleOf(repo, u.login) !== "admin") throw new Error(`deleteIssue: ${u.login} is not an admin of ${repo.owner}/${repo.name}`);
+    repo.issues = repo.issues.filter((i) => i !== issue);
+    (repo.deletedIssues ??= new Map()).set(issue.number, new Date());
+    emitIssue(this.core, repo, issue, "deleted", u.login);
+  }
+  lockIssue(owner: string, repoName: string, issueNumber: number, login: string, reason?: string) {
+    this.setLock(owner, repoName, issueNumber, login, true, reason);
+  }
+  unlockIssue(owner: string, repoName: string, issueNumber: number, login: string) {
+    this.setLock(owner, repoName, issueNumber, login, false);
+  }
+  private setLock(owner: string, repoName: string, issueNumber: number, login: string, locked: boolean, reason?: string) {
+    const repo = this.repo(owner, repoName);
+    const issue = repo.issues.find((i) => i.number === issueNumber);
+    if (!issue) throw new Error(`lock: no issue #${issueNumber} in ${owner}/${repoName}`);
+    const u = this.state.ensureUser(login);
+    if (!["admin", "maintain", "write", "triage"].includes(this.state.roleOf(repo, u.login) ?? "")) throw new Error(`lock: ${u.login} has no push access to ${repo.owner}/${repo.name}`);
+    if (reason !== undefined && !LOCK_REASONS.includes(reason)) throw new Error(`lock: reason must be one of ${LOCK_REASONS.join(", ")}`);
+    if (issue.locked === locked) return;
+    issue.locked = locked;
+    issue.lockReason = locked ? (reason ?? null) : null;
+    issue.updatedAt = new Date();
+    emitIssue(this.core, repo, issue, locked ? "locked" : "unlocked", u.login);
+  }
+  renameRepo(owner: string, repoName: string, newName: string, login?: string) {
+    const repo = this.repo(owner, repoName);
+    if (this.state.getRepo(repo.owner, newName) && newName.toLowerCase() !== repo.name.toLowerCase()) throw new Error(`renameRepo: ${repo.owner}/${newName} exists`);
+    const from = repo.name;
+    this.move(repo, repo.owner, newName);
+    this.core.emit("repository", repo, login ?? repo.owner, { action: "renamed", changes: { repository: { name: { from } } } });
+  }
+  transferRepo(owner: string, repoName: string, newOwner: string, login?: string) {
+    const repo = this.repo(owner, repoName);
+    const to = this.state.ensureUser(newOwner);
+    if (this.state.getRepo(to.login, repo.name)) throw new Error(`transferRepo: ${to.login}/${repo.name} exists`);
+    const old = this.state.ensureUser(repo.owner);
+    this.move(repo, to.login, repo.name);
+    const from = old.type === "Organization" ? { organization: organization(this.core.urls, old.login, old.id) } : { user: simpleUser(this.core.urls, old) };
+    this.core.emit("repository", repo, login ?? to.login, { action: "transferred", changes: { owner: { from } } });
+  }
+  /** Re-keys a repository (same ID, same directory) and leaves its old name redirecting to it. */
+  private move(repo: SimRepo, owner: string, name: string) {
+    const oldKey = this.state.repoKey(repo.owner, repo.name);
+    this.state.repos.delete(oldKey);
+    repo.owner = owner;
+    repo.name = name;
+    repo.updatedAt = new Date();
+    const newKey = this.state.repoKey(owner, name);
+    this.state.repos.set(newKey, repo);
+    if (oldKey !== newKey) this.state.redirects.set(oldKey, repo.id);
+    this.state.redirects.delete(newKey);
+  }
+  suspendInstallation(id: number, by?: string) { this.suspension(id, true, by); }
+  unsuspendInstallation(id: number, by?: string) { this.suspension(id, false, by); }
+  private suspension(id: number, suspended: boolean, by?: string) {
+    const inst = this.state.installations.get(id);
+    if (!inst) throw new Error(`unknown installation ${id}`);
+    setSuspended(this.core, inst, suspended, by ?? `${this.state.app?.slug ?? "app"}[bot]`);
+  }
+  setTokenLifetime(ms: number | undefined) { this.state.tokenLifetimeMs = ms ?? 60 * 60 * 1000; }
 
   setLatency(ms: number) { this.server.latencyMs = ms; }
   advanceClock(ms: number) { this.state.clockOffsetMs += ms; }

@@ -1,6 +1,7 @@
 /** HTTP front: REST under /api/v3, git smart HTTP, /_sim state, faults, latency and request log. */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { relative } from "node:path";
 import { canSee, principalFrom, principalFromToken, userHasRole, installationHas, type Principal } from "./auth.js";
 import { ApiError, defaultErrorBody, SECONDARY_RATE_LIMIT_DOCS } from "./errors.js";
 import { httpBackend, listRefs, lookupPath, readBlob, resolveCommit } from "./git.js";
@@ -17,7 +18,21 @@ import { secretRoutes } from "./routes/secrets.js";
 import type { Res, SimCore } from "./core.js";
 import { simState } from "./simstate.js";
 
-export interface FaultRule { method?: string; path: RegExp | string; status: number; times?: number; headers?: Record<string, string>; body?: unknown }
+export interface FaultRule {
+  method?: string;
+  path: RegExp | string;
+  /** the status answered (required unless `expireToken`) */
+  status?: number;
+  times?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /**
+   * Instead of answering with a fault: the installation or user token the request carries expires
+   * now (as if its hour were over) and the request goes on, so it is answered as GitHub answers an
+   * expired token (401 `Bad credentials`; for git, 401 with a `WWW-Authenticate` challenge).
+   */
+  expireToken?: boolean;
+}
 export interface RequestLog { method: string; path: string; query: string; status: number; at: Date; durationMs: number }
 
 const router = new Router([...appRoutes, ...repoRoutes, ...commentRoutes, ...issueRoutes, ...labelRoutes, ...secretRoutes, ...checkRoutes, ...hookRoutes]);
@@ -53,14 +68,18 @@ export class SimServer {
     const apiPath = url.pathname.startsWith("/api/v3") ? url.pathname.slice("/api/v3".length) || "/" : undefined;
     const fault = this.faults.find((f) => f.remaining > 0 && (!f.method || f.method.toUpperCase() === method) &&
       (typeof f.path === "string" ? f.path === url.pathname || f.path === apiPath : f.path.test(url.pathname)));
-    if (fault) {
+    if (fault?.expireToken) {
+      fault.remaining--;
+      this.expireToken(req.headers.authorization);
+    } else if (fault) {
       fault.remaining--;
       await drain(req);
       const headers = fault.headers ?? {};
-      const body = fault.body ?? defaultErrorBody(fault.status, headers);
-      res.writeHead(fault.status, { "Content-Type": "application/json; charset=utf-8", Date: new Date(this.core.state.now()).toUTCString(), "X-GitHub-Request-Id": requestId(), ...headers });
+      const status = fault.status ?? 500;
+      const body = fault.body ?? defaultErrorBody(status, headers);
+      res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", Date: new Date(this.core.state.now()).toUTCString(), "X-GitHub-Request-Id": requestId(), ...headers });
       res.end(typeof body === "string" ? body : JSON.stringify(body));
-      return log(fault.status);
+      return log(status);
     }
     if (apiPath !== undefined) {
       const status = await this.api(req, res, method, apiPath, url.searchParams);
@@ -87,6 +106,15 @@ export class SimServer {
       }
       principal = principalFrom(req.headers.authorization, this.core.state);
       this.contentLimit(principal, method);
+      // `/repositories/{id}/…`: the repository by its ID, whatever its name now (where GitHub's redirects point).
+      const byId = /^\/repositories\/(\d+)(\/.*)?$/.exec(path);
+      if (byId) {
+        const repo = this.core.state.repoById(Number(byId[1]));
+        if (!repo) throw new ApiError(404, "Not Found");
+        path = `/repos/${repo.owner}/${repo.name}${byId[2] ?? ""}`;
+      }
+      const moved = this.moved(method, path, query, principal);
+      if (moved) throw moved;
       const m = router.match(method, path);
       if (!m) throw new ApiError(404, "Not Found");
       out = await m.route.handler({ core: this.core, method, path, params: m.params, query, headers: req.headers, body, principal });
@@ -113,6 +141,38 @@ export class SimServer {
       res.end(JSON.stringify(out.body));
     }
     return out.status;
+  }
+
+  /**
+   * A renamed or transferred repository's old `owner/name`: 301 Moved Permanently for GET and HEAD,
+   * 307 Temporary Redirect for the other methods (to be repeated verbatim), with a Location at
+   * `/repositories/{id}/…` (GitHub's documented HTTP redirects).
+   */
+  private moved(method: string, path: string, query: URLSearchParams, principal: Principal): ApiError | undefined {
+    const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
+    if (!m) return undefined;
+    const { state } = this.core;
+    if (state.getRepo(decodeURIComponent(m[1]), decodeURIComponent(m[2]))) return undefined;
+    const repo = state.movedRepo(decodeURIComponent(m[1]), decodeURIComponent(m[2]));
+    if (!repo || (principal.kind !== "app" && !canSee(principal, repo, state))) return undefined;
+    const q = query.toString();
+    const location = `${this.core.urls.api}/repositories/${repo.id}${m[3] ?? ""}${q ? `?${q}` : ""}`;
+    const permanent = method === "GET" || method === "HEAD";
+    return new ApiError(permanent ? 301 : 307, permanent ? "Moved Permanently" : "Temporary Redirect", { url: location }, { Location: location },
+      "https://docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api#follow-redirects");
+  }
+
+  /** The `expireToken` fault: the token the request carries expires now. */
+  private expireToken(authorization: string | undefined) {
+    const m = /^(\w+)\s+(.+)$/.exec((authorization ?? "").trim());
+    if (!m) return;
+    let cred = m[2].trim();
+    if (m[1].toLowerCase() === "basic") {
+      const dec = Buffer.from(cred, "base64").toString("utf8");
+      cred = dec.slice(dec.indexOf(":") + 1);
+    }
+    const tok = this.core.state.tokens.get(cred);
+    if (tok) tok.expiresAt = new Date(this.core.state.now() - 1);
   }
 
   private contentLimit(p: Principal, method: string) {
@@ -174,11 +234,21 @@ export class SimServer {
       const m = /^Basic\s+(.+)$/i.exec(auth);
       const dec = m ? Buffer.from(m[1], "base64").toString("utf8") : "";
       const pass = dec.slice(dec.indexOf(":") + 1);
-      try { principal = principalFromToken(pass, state); } catch {
+      try { principal = principalFromToken(pass, state); } catch (e) {
+        if (e instanceof ApiError && e.status === 403) return deny(403, e.message);
         return deny(401, "Invalid username or token. Password authentication is not supported for Git operations.", { "WWW-Authenticate": 'Basic realm="GitHub"' });
       }
     }
     const repo = state.getRepo(owner, name);
+    const moved = repo ? undefined : state.movedRepo(owner, name);
+    if (moved && canSee(principal, moved, state)) {
+      // git operations on a renamed or transferred repository's old URL are redirected to the new one
+      await drain(req);
+      const status = req.method === "GET" || req.method === "HEAD" ? 301 : 307;
+      res.writeHead(status, { Location: `/${moved.owner}/${moved.name}.git/${rest}${query ? `?${query}` : ""}`, "Content-Type": "text/plain" });
+      res.end();
+      return status;
+    }
     const challenge = { "WWW-Authenticate": 'Basic realm="GitHub"' };
     if (!repo || !canSee(principal, repo, state)) {
       if (principal.kind === "anonymous") return deny(401, "Authentication required", challenge);
@@ -190,7 +260,8 @@ export class SimServer {
       const ok = principal.kind === "installation" ? installationHas(principal, "contents", "write") : principal.kind === "user" && userHasRole(state, repo, principal.login, "write");
       if (!ok) return deny(403, `Permission to ${repo.owner}/${repo.name}.git denied to ${remoteUser}.`);
     }
-    const pathInfo = `/${repo.owner}/${repo.name}.git/${rest}`;
+    // the repository's own directory: a renamed one keeps the directory it was created in
+    const pathInfo = `/${relative(this.core.dataDir, repo.dir).split("\\").join("/")}/${rest}`;
     const run = () => httpBackend(req, res, { projectRoot: this.core.dataDir, pathInfo, query, remoteUser });
     if (!(write && req.method === "POST")) return run();
     const op = this.withRepoLock(repo.dir, async () => {

@@ -192,7 +192,7 @@ export function integration(u: Urls, app: SimApp, state: SimState): Record<strin
     slug: app.slug,
     node_id: nodeId("A", app.id),
     client_id: `Iv1.${app.id.toString(16).padStart(16, "0")}`,
-    owner: simpleUser(u, state.ensureUser(`${app.slug}-owner`, "Organization")),
+    owner: simpleUser(u, state.ensureUser(app.owner, "Organization")),
     name: app.name,
     description: "",
     external_url: `${u.web}/apps/${app.slug}`,
@@ -241,7 +241,7 @@ export function issue(u: Urls, repo: SimRepo, i: SimIssue, state: SimState): Rec
     closed_at: i.closedAt ? iso(i.closedAt) : null,
     closed_by: i.closedBy ? userObj(i.closedBy) : null,
     author_association: authorAssociation(repo, i.user, state),
-    active_lock_reason: null,
+    active_lock_reason: i.locked ? (i.lockReason ?? null) : null,
     sub_issues_summary: { total: 0, completed: 0, percent_completed: 0 },
     body: i.body,
     reactions: reactionRollup(u, api, i.reactions),
@@ -290,7 +290,7 @@ export function installation(u: Urls, inst: SimInstallation, app: SimApp, state:
     single_file_name: null,
     has_multiple_single_files: false,
     single_file_paths: [],
-    suspended_by: null,
-    suspended_at: null,
+    suspended_by: inst.suspendedBy ? simpleUser(u, state.ensureUser(inst.suspendedBy)) : null,
+    suspended_at: inst.suspendedAt ? iso(inst.suspendedAt) : null,
   };
 }

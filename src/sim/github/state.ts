@@ -21,6 +21,8 @@ export interface SimApp {
   permissions: Record<string, string>;
   events: string[];
   botUser: SimUser;
+  /** the account that registered the app (`GET /app` → owner) */
+  owner: string;
   createdAt: Date;
 }
 
@@ -29,6 +31,9 @@ export interface SimInstallation {
   account: string;
   accountType: "Organization" | "User";
   createdAt: Date;
+  /** Suspended (by the app's owner or the account's): no API access, no webhooks but `installation` ones. */
+  suspendedAt?: Date | null;
+  suspendedBy?: string | null;
 }
 
 export interface SimLabel { id: number; name: string; color: string; description: string | null; default: boolean }
@@ -58,6 +63,7 @@ export interface SimIssue {
   user: string;
   viaApp: boolean;
   locked: boolean;
+  lockReason?: string | null;
   createdAt: Date;
   updatedAt: Date;
   closedAt: Date | null;
@@ -106,6 +112,8 @@ export interface SimRepo {
   environments: Map<string, SimEnvironment>;
   /** every commit sha ever pushed (for the push payload's `distinct`) */
   seenCommits: Set<string>;
+  /** numbers of deleted issues: 410 Gone from then on, and never reused */
+  deletedIssues?: Map<number, Date>;
 }
 
 export interface SimToken {
@@ -113,7 +121,8 @@ export interface SimToken {
   kind: "installation" | "user";
   installationId?: number;
   login?: string;
-  repositoryNames?: string[];
+  /** a token limited to some repositories: their IDs (a renamed repository stays in scope) */
+  repositoryIds?: number[];
   permissions?: Record<string, string>;
   expiresAt?: Date;
 }
@@ -123,7 +132,11 @@ export class SimState {
   app?: SimApp;
   installations = new Map<number, SimInstallation>();
   repos = new Map<string, SimRepo>();
+  /** old `owner/name` (lower case) of a renamed or transferred repository → its ID (GitHub's redirects) */
+  redirects = new Map<string, number>();
   tokens = new Map<string, SimToken>();
+  /** how long an installation token lives (GitHub: one hour) */
+  tokenLifetimeMs = 60 * 60 * 1000;
   private seq = new Map<string, number>();
   /** simulated clock skew (ms) applied to token expiry, JWT checks and the Date header */
   clockOffsetMs = 0;
@@ -142,6 +155,15 @@ export class SimState {
   }
   getRepo(owner: string, name: string): SimRepo | undefined {
     return this.repos.get(this.repoKey(owner, name));
+  }
+  repoById(id: number): SimRepo | undefined {
+    for (const r of this.repos.values()) if (r.id === id) return r;
+    return undefined;
+  }
+  /** The repository an old name of a renamed or transferred repository now points to. */
+  movedRepo(owner: string, name: string): SimRepo | undefined {
+    const id = this.redirects.get(this.repoKey(owner, name));
+    return id === undefined ? undefined : this.repoById(id);
   }
   getUser(login: string): SimUser | undefined {
     return this.users.get(login.toLowerCase());

@@ -25,6 +25,8 @@ export const sign = (secret: string, body: string) => `sha256=${createHmac("sha2
 export const signSha1 = (secret: string, body: string) => `sha1=${createHmac("sha1", secret).update(body).digest("hex")}`;
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** Sent to every GitHub App whatever it subscribes to ("you cannot manually subscribe to this event"). */
+export const ALWAYS_SENT = ["installation", "installation_repositories"];
 
 export class WebhookDispatcher {
   deliveries: Delivery[] = [];
@@ -37,7 +39,7 @@ export class WebhookDispatcher {
   emit(event: string, payload: Record<string, unknown>, targetId?: number): Delivery | undefined {
     const app = this.getApp();
     if (!app) return undefined;
-    if (!app.events.includes(event) && !app.events.includes("*")) return undefined;
+    if (!ALWAYS_SENT.includes(event) && !app.events.includes(event) && !app.events.includes("*")) return undefined;
     const body = JSON.stringify(payload);
     const d: Delivery = {
       id: randomUUID(),

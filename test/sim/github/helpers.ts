@@ -59,11 +59,11 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function world(): Promise<World> {
+export async function world(opts: { appOwner?: string } = {}): Promise<World> {
   const sim = await startGitHubSim();
   const hooks = await new HookReceiver().start();
   const secret = randomBytes(16).toString("hex");
-  sim.addApp({ appId: APP_ID, slug: "keyfence", publicKeyPem, webhookSecret: secret, webhookUrl: hooks.url });
+  sim.addApp({ appId: APP_ID, slug: "keyfence", publicKeyPem, webhookSecret: secret, webhookUrl: hooks.url, owner: opts.appOwner });
   for (const u of ["alice", "bob", "carol", "dave", "erin"]) sim.addUser(u);
   sim.addInstallation({ id: INSTALLATION_ID, account: ORG, accountType: "Organization" });
   await sim.addRepo(ORG, REPO);

@@ -2,7 +2,7 @@
 import { ApiError } from "../errors.js";
 import { paginate, type Route } from "../core.js";
 import { comment, reaction } from "../shapes.js";
-import { addComment, canPush, checkLength, emitComment, findComment, findIssue, MAX_BODY, R, react, W } from "./issue-model.js";
+import { addComment, canPush, checkLength, emitComment, findComment, findIssue, issueLocked, MAX_BODY, mayCommentWhenLocked, R, react, W } from "./issue-model.js";
 
 /** Must be routed before issueRoutes (`/issues/comments` vs `/issues/:number`). */
 export const commentRoutes: Route[] = [
@@ -66,7 +66,7 @@ export const commentRoutes: Route[] = [
     const i = findIssue(repo, ctx.params.number);
     if (typeof ctx.body?.body !== "string" || !ctx.body.body) throw new ApiError(422, 'Invalid request.\n\n"body" wasn\'t supplied.');
     checkLength("IssueComment", "body", ctx.body.body, MAX_BODY);
-    if (i.locked && !canPush(ctx, repo)) throw new ApiError(403, "Unable to create comment because issue is locked.");
+    if (i.locked && !mayCommentWhenLocked(core.state, repo, ctx.principal)) throw issueLocked();
     const c = addComment(core, repo, i, login, ctx.body.body, ctx.principal.kind === "installation");
     return { status: 201, body: comment(core.urls, repo, c, core.state), headers: { Location: `${core.urls.api}/repos/${repo.owner}/${repo.name}/issues/comments/${c.id}` } };
   } },

@@ -1,5 +1,5 @@
 /** Shared issue model helpers: lookups, labels, assignees, reactions, and the issues / issue_comment webhooks. */
-import { notFound, validationFailed } from "../errors.js";
+import { ApiError, notFound, validationFailed } from "../errors.js";
 import type { Ctx } from "../core.js";
 import { comment, issue, label, reaction, simpleUser } from "../shapes.js";
 import type { SimComment, SimIssue, SimLabel, SimRepo, SimState } from "../state.js";
@@ -18,11 +18,32 @@ export const canPush = (ctx: Ctx, repo: SimRepo) =>
   ctx.principal.kind === "installation" ||
   (ctx.principal.kind === "user" && ["admin", "maintain", "write", "triage"].includes(ctx.core.state.roleOf(repo, ctx.principal.login) ?? ""));
 
+/** GitHub's answer for an issue that was deleted, to anyone who can read the repository. */
+export const issueGone = () => new ApiError(410, "This issue was deleted", {}, {}, "https://docs.github.com/rest/issues/issues#get-an-issue");
+
 export function findIssue(repo: SimRepo, n: string | number): SimIssue {
   const i = repo.issues.find((x) => x.number === Number(n));
-  if (!i) throw notFound();
+  if (!i) throw repo.deletedIssues?.has(Number(n)) ? issueGone() : notFound();
   return i;
 }
+
+/** Issue numbers are never reused, not even a deleted issue's. */
+export function nextIssueNumber(repo: SimRepo): number {
+  return Math.max(0, ...repo.issues.map((i) => i.number), ...(repo.deletedIssues?.keys() ?? [])) + 1;
+}
+
+export const LOCK_REASONS = ["off-topic", "too heated", "resolved", "spam"];
+export const LOCKED_DOCS = "https://docs.github.com/articles/locking-conversations/";
+
+/**
+ * Who may comment on a locked conversation: "only people with write access and repository owners
+ * and collaborators" (GitHub's docs). A GitHub App's installation token is refused, whatever its
+ * `issues` permission (what GitHub answers apps: 403 "Unable to create comment because issue is locked.").
+ */
+export function mayCommentWhenLocked(state: SimState, repo: SimRepo, principal: Ctx["principal"] | { kind: "user"; login: string }): boolean {
+  return principal.kind === "user" && !!state.roleOf(repo, principal.login);
+}
+export const issueLocked = () => new ApiError(403, "Unable to create comment because issue is locked.", {}, {}, LOCKED_DOCS);
 export function findComment(repo: SimRepo, id: string | number): { issue: SimIssue; c: SimComment } {
   for (const issue of repo.issues) {
     const c = issue.comments.find((x) => x.id === Number(id));

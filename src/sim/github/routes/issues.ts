@@ -3,7 +3,7 @@ import { ApiError, validationFailed } from "../errors.js";
 import { paginate, type Route } from "../core.js";
 import { issue } from "../shapes.js";
 import type { SimIssue } from "../state.js";
-import { assignable, canPush, checkLength, emitIssue, ensureLabel, findIssue, labelNames, MAX_BODY, MAX_TITLE, R, setAssignees, setLabels, W } from "./issue-model.js";
+import { assignable, canPush, checkLength, emitIssue, ensureLabel, findIssue, labelNames, LOCK_REASONS, MAX_BODY, MAX_TITLE, nextIssueNumber, R, setAssignees, setLabels, W } from "./issue-model.js";
 
 export const issueRoutes: Route[] = [
   { method: "POST", pattern: "/repos/:owner/:repo/issues", handler: (ctx) => {
@@ -20,7 +20,7 @@ export const issueRoutes: Route[] = [
       if (!assignable(core.state, repo, a)) throw validationFailed([{ value: a, resource: "Issue", field: "assignees", code: "invalid" }]);
     const now = new Date();
     const i: SimIssue = {
-      id: core.state.nextId("issue", 3_000_000_000), number: repo.issues.length + 1, title: String(b.title),
+      id: core.state.nextId("issue", 3_000_000_000), number: nextIssueNumber(repo), title: String(b.title),
       body: typeof b.body === "string" ? b.body : null, state: "open", stateReason: null, labels: [], assignees: [],
       user: login, viaApp: ctx.principal.kind === "installation", locked: false, createdAt: now, updatedAt: now,
       closedAt: null, closedBy: null, comments: [], reactions: [],
@@ -91,6 +91,38 @@ export const issueRoutes: Route[] = [
       emitIssue(core, repo, i, "reopened", login);
     } else if (b.state_reason !== undefined && i.state === "closed") i.stateReason = b.state_reason;
     return { status: 200, body: issue(core.urls, repo, i, core.state) };
+  } },
+  // Lock / unlock a conversation: "users with push access" (an app: issues write). 204, and `issues` locked / unlocked.
+  { method: "PUT", pattern: "/repos/:owner/:repo/issues/:number/lock", handler: (ctx) => {
+    const { core } = ctx;
+    const repo = core.repo(ctx, W);
+    const login = core.requireActor(ctx);
+    const i = findIssue(repo, ctx.params.number);
+    if (!canPush(ctx, repo)) throw new ApiError(403, "Must have push access to lock an issue.");
+    const reason = (ctx.body ?? {}).lock_reason;
+    if (reason !== undefined && reason !== null && !LOCK_REASONS.includes(reason))
+      throw validationFailed([{ resource: "Issue", code: "invalid", field: "lock_reason" }]);
+    if (!i.locked) {
+      i.locked = true;
+      i.lockReason = reason ?? null;
+      i.updatedAt = new Date();
+      emitIssue(core, repo, i, "locked", login);
+    }
+    return { status: 204 };
+  } },
+  { method: "DELETE", pattern: "/repos/:owner/:repo/issues/:number/lock", handler: (ctx) => {
+    const { core } = ctx;
+    const repo = core.repo(ctx, W);
+    const login = core.requireActor(ctx);
+    const i = findIssue(repo, ctx.params.number);
+    if (!canPush(ctx, repo)) throw new ApiError(403, "Must have push access to unlock an issue.");
+    if (i.locked) {
+      i.locked = false;
+      i.lockReason = null;
+      i.updatedAt = new Date();
+      emitIssue(core, repo, i, "unlocked", login);
+    }
+    return { status: 204 };
   } },
   { method: "POST", pattern: "/repos/:owner/:repo/issues/:number/assignees", handler: (ctx) => {
     const { core } = ctx;
