@@ -1,8 +1,9 @@
-import { appendFileSync, mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAppProcess, type AppProcess } from "../../src/sim/app-process.js";
 import { startWorld, type World } from "../../src/sim/world.js";
+import { sinkEverything } from "./secret-sweep.js";
 
 export { keyWorks } from "../../src/sim/world.js";
 
@@ -51,7 +52,7 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
       world.github.setWebhookUrl(`${app.url}/api/github/webhooks`);
     },
     async close(this: Harness) {
-      // test/reliability/no-secret.test.ts runs the e2e suite with a sink and searches it for every secret issued.
+      // Swept for every secret issued once the suite is over (test/setup/no-secret-sweep.ts).
       if (process.env.KEYFENCE_TEST_LOG_SINK) sinkEverything(process.env.KEYFENCE_TEST_LOG_SINK, this.everything(), world.aws.issuedSecrets());
       if (process.env.E2E_DUMP_LOGS) {
         console.log(app.lines.filter((l) => !/"level":30/.test(l)).join("\n"));
@@ -75,8 +76,3 @@ export async function eventually<T>(fn: () => T | Promise<T>, ms = 60_000): Prom
   }
 }
 
-/** Appends what a harness saw, and the secrets it issued, to a sink (text file, and FILE.secrets one per line). */
-export function sinkEverything(sink: string, text: string, secrets: string[]): void {
-  appendFileSync(sink, text + "\n");
-  appendFileSync(`${sink}.secrets`, secrets.map((s) => s + "\n").join(""));
-}

@@ -16,6 +16,7 @@ describe("rotation policy", () => {
     await w.sim.addRepo("mallory", "payments");
     w.sim.addInstallation({ id: 79, account: "acme-sec", accountType: "Organization" });
     await w.sim.addRepo("acme-sec", "payments");
+    await w.sim.addRepo("acme-sec", "payments-fork", { forkOf: "acme/payments" });
   });
   afterAll(async () => w?.close());
 
@@ -38,6 +39,13 @@ describe("rotation policy", () => {
     // The app's own account is not implied once a mapping is given.
     expect(await refusal("acme-sec", env)).toMatch(/not mapped to acme-sec/);
     expect(await refusal("mallory", { KEYFENCE_ROTATE_OWNERS: "*=mallory" })).toBeUndefined();
+  });
+
+  it("never rotates into a fork, even the app owner's or a mapped owner's", async () => {
+    const fork = { owner: "acme-sec", repo: "payments-fork" };
+    for (const env of [{}, { KEYFENCE_ROTATE_OWNERS: "*=acme-sec" }]) {
+      expect(await rotationRefusal(client("alice"), fork, ACCOUNT, () => appOwner(w.app as never), env)).toMatch(/this repository is a fork/);
+    }
   });
 
   it("rejects a malformed mapping with a clear message", () => {

@@ -7,7 +7,7 @@ import { redactKeyId } from "../../src/detect/index.js";
 import { startAppProcess, type AppProcess } from "../../src/sim/app-process.js";
 import { startWorld, type World } from "../../src/sim/world.js";
 
-import { sinkEverything } from "../helpers/e2e.js";
+import { sinkEverything } from "../helpers/secret-sweep.js";
 export { eventually, keyWorks } from "../helpers/e2e.js";
 
 /**

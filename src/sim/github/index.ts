@@ -57,7 +57,8 @@ export interface GitHubSim {
   setWebhookUrl(url: string): void;
   addUser(login: string, opts?: { type?: "User" | "Bot"; email?: string }): void;
   addInstallation(inst: { id: number; account: string; accountType?: "Organization" | "User" }): void;
-  addRepo(owner: string, name: string, opts?: { private?: boolean; defaultBranch?: string }): Promise<{ cloneUrl: string }>;
+  /** `forkOf: "owner/name"` makes a fork (a new repository; its git history is not copied) */
+  addRepo(owner: string, name: string, opts?: { private?: boolean; defaultBranch?: string; forkOf?: string }): Promise<{ cloneUrl: string }>;
   setCollaborator(owner: string, repo: string, login: string, role: Role): void;
   userToken(login: string): string;
   push(owner: string, repo: string, opts: { branch: string; pusher: string; commits: Array<{ message: string; files: Record<string, string | Buffer | null> }>; force?: boolean; from?: string }): Promise<{ before: string; after: string; shas: string[] }>;
@@ -168,8 +169,9 @@ class Sim implements GitHubSim {
     if (type === "Organization") { u.email = null; u.name = null; }
     this.state.installations.set(inst.id, { id: inst.id, account: u.login, accountType: type, createdAt: new Date() });
   }
-  async addRepo(owner: string, name: string, opts: { private?: boolean; defaultBranch?: string } = {}) {
+  async addRepo(owner: string, name: string, opts: { private?: boolean; defaultBranch?: string; forkOf?: string } = {}) {
     if (this.state.getRepo(owner, name)) throw new Error(`addRepo: ${owner}/${name} exists`);
+    const parent = opts.forkOf ? this.repo(opts.forkOf.split("/")[0], opts.forkOf.split("/")[1]) : undefined;
     const ownerUser = this.state.ensureUser(owner);
     // A renamed repository keeps its directory: a new one under its old name gets another.
     let dir = join(this.dataDir, ownerUser.login, `${name}.git`);
@@ -180,8 +182,8 @@ class Sim implements GitHubSim {
     const now = new Date();
     const repo: SimRepo = {
       id: this.state.nextId("repo", 700_000_000), owner: ownerUser.login, name, private: !!opts.private, defaultBranch, dir,
-      createdAt: now, updatedAt: now, pushedAt: null, collaborators: new Map(), issues: [], labels: [], checkRuns: [],
-      secrets: new Map(), environments: new Map(), seenCommits: new Set(),
+      createdAt: now, updatedAt: now, pushedAt: now, collaborators: new Map(), issues: [], labels: [], checkRuns: [],
+      secrets: new Map(), environments: new Map(), seenCommits: new Set(), ...(parent ? { forkOf: parent } : {}),
     };
     this.state.repos.set(this.state.repoKey(ownerUser.login, name), repo);
     // GitHub: creating a repository under a renamed one's old name ends the redirect.

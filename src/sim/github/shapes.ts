@@ -69,7 +69,7 @@ export function repository(u: Urls, repo: SimRepo, state: SimState, opts: { full
     owner: simpleUser(u, owner),
     html_url: `${u.web}/${full}`,
     description: null,
-    fork: false,
+    fork: !!repo.forkOf,
     url: api,
     forks_url: `${api}/forks`,
     keys_url: `${api}/keys{/key_id}`,
@@ -150,6 +150,13 @@ export function repository(u: Urls, repo: SimRepo, state: SimState, opts: { full
     const role = state.roleOf(repo, opts.permissionsFor);
     const lv = ["read", "triage", "write", "maintain", "admin"].indexOf(role ?? (repo.private ? "" : "read"));
     base.permissions = { admin: lv >= 4, maintain: lv >= 3, push: lv >= 2, triage: lv >= 1, pull: lv >= 0 };
+  }
+  if (opts.full && repo.forkOf) {
+    // GitHub: the immediate parent, and the root of the fork network.
+    let root = repo.forkOf;
+    while (root.forkOf) root = root.forkOf;
+    base.parent = repository(u, repo.forkOf, state, { full: false });
+    base.source = repository(u, root, state, { full: false });
   }
   if (opts.full) {
     base.temp_clone_token = repo.private ? "" : null;

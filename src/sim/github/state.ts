@@ -102,6 +102,7 @@ export interface SimRepo {
   dir: string;
   createdAt: Date;
   updatedAt: Date;
+  /** GitHub sets it to the creation time until the first push */
   pushedAt: Date | null;
   collaborators: Map<string, Role>;
   issues: SimIssue[];
@@ -112,6 +113,8 @@ export interface SimRepo {
   environments: Map<string, SimEnvironment>;
   /** every commit sha ever pushed (for the push payload's `distinct`) */
   seenCommits: Set<string>;
+  /** the repository this one was forked from (GitHub: `fork: true`, `parent`, `source`) */
+  forkOf?: SimRepo;
   /** numbers of deleted issues: 410 Gone from then on, and never reused */
   deletedIssues?: Map<number, Date>;
 }

@@ -29,6 +29,9 @@ describe("github sim: responses validate against GitHub's OpenAPI description", 
     await rec("GET", "/repos/{owner}/{repo}/installation", w.app.apps.getRepoInstallation(O));
     await rec("GET", "/installation/repositories", i.apps.listReposAccessibleToInstallation());
     await rec("GET", "/repos/{owner}/{repo}", i.repos.get(O));
+    await w.sim.addRepo("acme", "payments-fork", { forkOf: "acme/payments" });
+    const fork = await rec("GET", "/repos/{owner}/{repo}", i.repos.get({ owner: "acme", repo: "payments-fork" }));
+    expect(fork.data).toMatchObject({ fork: true, parent: { full_name: "acme/payments" }, source: { full_name: "acme/payments" } });
     await rec("GET", "/repos/{owner}/{repo}/commits/{ref}", i.repos.getCommit({ ...O, ref: push.shas[0] }));
     await rec("GET", "/repos/{owner}/{repo}/commits/{ref}", i.repos.getCommit({ ...O, ref: "main" }));
     await rec("GET", "/repos/{owner}/{repo}/commits", i.repos.listCommits(O));
