@@ -3,6 +3,7 @@ import { REPO_SETTINGS_PATH } from "./config/repo.js";
 import type { Deps } from "./pipeline/context.js";
 import { handleComment, type CommentEvent } from "./pipeline/commands.js";
 import { scanPush, type PushJob } from "./pipeline/push.js";
+import { REPORT_JOB, sendReport, type ReportJob } from "./pipeline/report.js";
 import { runRotation, type RotateJob } from "./pipeline/rotate.js";
 import type { JobHandler } from "./jobs/queue.js";
 import { backfillOnInstall, backfillRepoJob, type BackfillInstallJob, type BackfillRepoJob } from "./pipeline/backfill.js";
@@ -93,6 +94,8 @@ export function jobHandlers(deps: Deps): Record<string, JobHandler> {
   const handlers: Record<string, JobHandler> = {
     // The scanned head is recorded per ref, for the reconciliation sweep (src/pipeline/reconcile.ts).
     push: (job: PushJob) => scanPushAndRecord(deps, job, scanPush),
+    // A push's issues and check run, queued once its keys are contained (src/pipeline/report.ts).
+    [REPORT_JOB]: (job: ReportJob) => sendReport(deps, job),
     "reconcile-ref": (job: ReconcileJob) => reconcileRef(deps, job),
     comment: async (ev: CommentEvent) => handleComment(deps, await deps.github(ev.installationId), ev),
     rotate: (job: RotateJob) => runRotation(deps, job),

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, chmodSync, truncateSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KEY, SECRET, makeKeyId, makeSecret } from "./detect/helpers.js";
@@ -11,12 +11,12 @@ const MAIN = join(ROOT, "src/cli/main.ts");
 const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 /** Runs `keyfence scan` as a child process (for stdin and the real entry point). */
-function keyfenceChild(args: string[], opts: { cwd?: string; input?: string } = {}) {
+function keyfenceChild(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}) {
   const r = spawnSync(TSX, [MAIN, "scan", ...args], {
     cwd: opts.cwd ?? ROOT,
     input: opts.input ?? "",
     encoding: "utf8",
-    env: { ...process.env, NODE_OPTIONS: "" },
+    env: { ...process.env, NODE_OPTIONS: "", ...opts.env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -234,6 +234,46 @@ describe("keyfence scan", () => {
       expect.objectContaining({ path: "deploy.ini", line: 2, column: 21, commit: evil, paired: true }),
     ]);
   });
+});
+
+describe("keyfence scan with helper threads", () => {
+  // Helpers read and prefilter; files that pass come back to the main thread, big ones they scan
+  // whole. The same tree scanned by the main thread alone must give the same report.
+  it("finds the same, on the same lines, as the main thread alone", () => {
+    const tree = join(dir, "many");
+    let planted = 0;
+    for (let i = 0; i < 150; i++) {
+      const sub = join(tree, `d${i % 7}`);
+      mkdirSync(sub, { recursive: true });
+      const body = `line ${i}\n`.repeat(50 + i);
+      const extra =
+        i % 37 === 5
+          ? `AWS_ACCESS_KEY_ID=${KEY}\nAWS_SECRET_ACCESS_KEY=${SECRET}\n`
+          : i % 41 === 7
+            ? `token: ${Buffer.from(`id=${KEY2}`).toString("base64")}\n`
+            : i === 99
+              ? "see AKIAIOSFODNN7EXAMPLE\n"
+              : "";
+      if (extra) planted++;
+      writeFileSync(join(sub, `f${i}.txt`), body + extra + body);
+    }
+    // Over the 16 MiB read whole: streamed, by whichever thread claims it.
+    const big = join(tree, "d0", "big.log");
+    writeFileSync(big, "");
+    truncateSync(big, 17 << 20);
+    appendFileSync(big, `\nk=${KEY2}\n`);
+    symlinkSync("/nonexistent/file", join(tree, "d3", "dangling"));
+    const alone = keyfenceChild(["--format", "json", tree], { env: { KEYFENCE_THREADS: "1" } });
+    const helped = keyfenceChild(["--format", "json", tree], { env: { KEYFENCE_THREADS: "3", KEYFENCE_SCAN_HELPERS_ONLY: "1" } });
+    expect(alone.code).toBe(1);
+    const found = (JSON.parse(alone.stdout) as { findings: Array<Record<string, unknown>> }).findings;
+    expect(found.length).toBe(planted + 1);
+    expect(found).toContainEqual(expect.objectContaining({ path: big, line: 2, column: 3, redacted: `ASIA…${KEY2.slice(-4)}` }));
+    expect(helped.code).toBe(alone.code);
+    expect(helped.stdout).toBe(alone.stdout);
+    expect(helped.stderr).toBe(alone.stderr);
+    expect(helped.stderr).toContain("dangling");
+  }, 60_000);
 });
 
 describe("keyfence scan via src/cli/main.ts", () => {

@@ -2,17 +2,19 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { parseEnv } from "../config/settings.js";
 import type { Store } from "../store/index.js";
+import { keyfenceLanes } from "./lanes.js";
 import { PgBossQueue } from "./pgboss.js";
 import { StoreQueue, type JobQueue } from "./queue.js";
 
 export { StoreQueue, type JobQueue, type JobHandler, type EnqueueOptions } from "./queue.js";
 export { PgBossQueue, DEAD_LETTER_QUEUE } from "./pgboss.js";
+export { keyfenceLanes, sameLane, type JobLanes } from "./lanes.js";
 export { currentJob, secondsSinceQueued } from "./context.js";
 
 // The job queue's own settings, read from the environment (all optional).
 const schema = z.object({
   /** Jobs one process runs at once. */
-  KEYFENCE_WORKERS: z.coerce.number().int().min(1).max(256).default(16),
+  KEYFENCE_WORKERS: z.coerce.number().int().min(1).max(256).default(4),
   /** How long a job may run before another worker takes it over (seconds). */
   KEYFENCE_JOB_TIMEOUT: z.coerce.number().int().min(1).max(86_000).default(900),
   /** The same, for one repository of a backfill. */
@@ -51,14 +53,17 @@ export function loadQueueSettings(env: NodeJS.ProcessEnv = process.env): QueueSe
 
 /**
  * The job queue for this store: pg-boss when the store is PostgreSQL (several replicas share
- * it), the store's own `jobs` table with SQLite (one process). Same interface, same handlers.
+ * it), the store's own `jobs` table with SQLite (one process). Same interface, same handlers,
+ * same lanes (containment first: ./lanes.ts).
  */
 export async function openQueue(store: Store, databaseUrl: string | undefined, log: Logger, qs: QueueSettings = loadQueueSettings({})): Promise<JobQueue> {
   const timeout = (type: string) => (type.startsWith("backfill") ? qs.backfillTimeoutSeconds : qs.timeoutSeconds);
+  const lanes = keyfenceLanes(qs.concurrency);
   if (store.isPostgres && databaseUrl) {
     return PgBossQueue.open(store, databaseUrl, log, {
       schema: qs.pgbossSchema,
       concurrency: qs.concurrency,
+      lanes,
       maxAttempts: qs.maxAttempts,
       pollMs: qs.pollMs,
       timeoutSeconds: timeout,
@@ -68,6 +73,7 @@ export async function openQueue(store: Store, databaseUrl: string | undefined, l
   }
   return new StoreQueue(store, log, {
     concurrency: qs.concurrency,
+    lanes,
     maxAttempts: qs.maxAttempts,
     pollMs: qs.pollMs,
     leaseMs: qs.timeoutSeconds * 1000,

@@ -3,6 +3,7 @@ import { CompiledQuery, sql } from "kysely";
 import type { Logger } from "pino";
 import type { Store } from "../store/index.js";
 import { runInJob } from "./context.js";
+import { sameLane, type JobLanes } from "./lanes.js";
 import { jobEvents, type EnqueueOptions, type JobHandler, type JobQueue } from "./queue.js";
 
 export interface PgBossQueueOptions {
@@ -20,6 +21,8 @@ export interface PgBossQueueOptions {
   concurrency?: number;
   /** How often one of the processes expires jobs whose worker died (pg-boss maintenance). */
   maintenanceIntervalSeconds?: number;
+  /** Which waiting jobs are taken first, and how many of a type run at once (default: all alike). */
+  lanes?: JobLanes;
 }
 
 /** Where jobs out of attempts end (pg-boss's deadLetter): the dead-letter record, with type and payload. */
@@ -47,6 +50,7 @@ export class PgBossQueue implements JobQueue {
   private order: string[] = [];
   private readonly queues = new Map<string, Promise<void>>();
   private running = 0;
+  private readonly runningByType = new Map<string, number>();
   private stopped = true;
   private closed = false;
   private loopDone?: Promise<void>;
@@ -67,6 +71,7 @@ export class PgBossQueue implements JobQueue {
       pollMs: opts.pollMs ?? 500,
       concurrency: opts.concurrency ?? 4,
       maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 60,
+      lanes: opts.lanes ?? sameLane,
     };
   }
 
@@ -139,8 +144,8 @@ export class PgBossQueue implements JobQueue {
 
   async start(handlers: Record<string, JobHandler>): Promise<void> {
     this.handlers = handlers;
-    // Containment first: a long backfill never holds up a push or a /rotate.
-    this.order = Object.keys(handlers).sort((a, b) => Number(a.startsWith("backfill")) - Number(b.startsWith("backfill")));
+    // Each pg-boss queue is one job type: they are fetched from in the lanes' order (a stable sort).
+    this.order = Object.keys(handlers).sort((a, b) => this.opts.lanes.rank(a) - this.opts.lanes.rank(b));
     for (const type of this.order) await this.ensureQueue(type);
     this.stopped = false;
     this.loopDone = this.loop();
@@ -213,12 +218,16 @@ export class PgBossQueue implements JobQueue {
         for (const type of this.order) {
           const free = this.opts.concurrency - this.running;
           if (this.stopped || free <= 0) break;
-          const jobs = await this.boss.fetch<Envelope>(type, { batchSize: free, includeMetadata: true });
+          const room = Math.min(free, this.opts.lanes.limit(type) - (this.runningByType.get(type) ?? 0));
+          if (room <= 0) continue;
+          const jobs = await this.boss.fetch<Envelope>(type, { batchSize: room, includeMetadata: true });
           for (const job of jobs ?? []) {
             got++;
             this.running++;
+            this.runningByType.set(type, (this.runningByType.get(type) ?? 0) + 1);
             void this.run(type, job).finally(() => {
               this.running--;
+              this.runningByType.set(type, this.runningByType.get(type)! - 1);
               this.wake?.();
             });
           }

@@ -1,6 +1,9 @@
+import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
 import type { Logger } from "pino";
+import type { Database } from "../store/schema.js";
 import type { Store } from "../store/index.js";
 import { runInJob } from "./context.js";
+import { sameLane, type JobLanes } from "./lanes.js";
 
 export type JobHandler = (payload: any, job: { id: number | string; attempts: number }) => Promise<void>;
 
@@ -41,6 +44,8 @@ export interface QueueOptions {
   pollMs?: number;
   concurrency?: number;
   backoffMs?: (attempt: number) => number;
+  /** Which waiting jobs are taken first, and how many of a type run at once (default: all alike). */
+  lanes?: JobLanes;
 }
 
 /**
@@ -52,6 +57,7 @@ export class StoreQueue implements JobQueue {
   readonly engine = "store" as const;
   private handlers: Record<string, JobHandler> = {};
   private running = 0;
+  private readonly runningByType = new Map<string, number>();
   private stopped = true;
   private timer?: NodeJS.Timeout;
   private wake?: () => void;
@@ -69,6 +75,7 @@ export class StoreQueue implements JobQueue {
       pollMs: opts.pollMs ?? 500,
       concurrency: opts.concurrency ?? 4,
       backoffMs: opts.backoffMs ?? ((n) => Math.min(60_000, 500 * 2 ** (n - 1))),
+      lanes: opts.lanes ?? sameLane,
     };
   }
 
@@ -140,8 +147,10 @@ export class StoreQueue implements JobQueue {
           if (!job) break;
           claimed++;
           this.running++;
+          this.runningByType.set(job.type, (this.runningByType.get(job.type) ?? 0) + 1);
           void this.run(job).finally(() => {
             this.running--;
+            this.runningByType.set(job.type, this.runningByType.get(job.type)! - 1);
             this.wake?.();
           });
         }
@@ -159,38 +168,49 @@ export class StoreQueue implements JobQueue {
     }
   }
 
+  /** The next job this process may run: the lowest rank first, then the one due first; none of a type at its limit. */
   private async claim() {
     const t = Date.now();
-    const candidates = await this.store.db
-      .selectFrom("jobs")
-      .select(["id", "type"])
-      .where((eb) =>
-        eb.or([
-          eb.and([eb("state", "=", "queued"), eb("run_at", "<=", t)]),
-          eb.and([eb("state", "=", "running"), eb("locked_until", "<", t)]),
-        ]),
-      )
-      .orderBy("run_at")
-      .limit(5)
-      .execute();
-    for (const { id, type } of candidates) {
-      const lease = this.opts.leaseMsFor?.(type) ?? this.opts.leaseMs;
-      const r = await this.store.db
-        .updateTable("jobs")
-        .set((eb) => ({ state: "running", locked_until: t + lease, attempts: eb("attempts", "+", 1) }))
-        .where("id", "=", id)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb("state", "=", "queued"), eb("run_at", "<=", t)]),
-            eb.and([eb("state", "=", "running"), eb("locked_until", "<", t)]),
-          ]),
-        )
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 1) {
-        return this.store.db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    for (const types of this.claimOrder()) {
+      const candidates = await this.store.db
+        .selectFrom("jobs")
+        .select(["id", "type"])
+        .where(claimable(t))
+        .where(types)
+        .orderBy("run_at")
+        .limit(5)
+        .execute();
+      for (const { id, type } of candidates) {
+        const lease = this.opts.leaseMsFor?.(type) ?? this.opts.leaseMs;
+        const r = await this.store.db
+          .updateTable("jobs")
+          .set((eb) => ({ state: "running", locked_until: t + lease, attempts: eb("attempts", "+", 1) }))
+          .where("id", "=", id)
+          .where(claimable(t))
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 1) {
+          return this.store.db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+        }
       }
     }
     return undefined;
+  }
+
+  /**
+   * The job types to look among, one rank after another (types at their limit left out); last, the
+   * types no handler is known for, which are taken only to be failed (and dead-lettered).
+   */
+  private claimOrder(): Array<(eb: JobsBuilder) => Expression<SqlBool>> {
+    const { lanes } = this.opts;
+    const known = Object.keys(this.handlers);
+    const free = known.filter((type) => (this.runningByType.get(type) ?? 0) < lanes.limit(type));
+    const ranks = [...new Set(free.map((type) => lanes.rank(type)))].sort((a, b) => a - b);
+    const order = ranks.map((rank) => {
+      const types = free.filter((type) => lanes.rank(type) === rank);
+      return (eb: JobsBuilder) => eb("type", "in", types);
+    });
+    order.push(known.length > 0 ? (eb) => eb("type", "not in", known) : (eb) => eb.lit(true));
+    return order;
   }
 
   private async run(job: { id: number; type: string; payload: string; attempts: number; created_at: string }): Promise<void> {
@@ -218,6 +238,17 @@ export class StoreQueue implements JobQueue {
         .execute();
     }
   }
+}
+
+type JobsBuilder = ExpressionBuilder<Database, "jobs">;
+
+/** Queued and due, or running with its lease over (its worker died). */
+function claimable(t: number) {
+  return (eb: JobsBuilder) =>
+    eb.or([
+      eb.and([eb("state", "=", "queued"), eb("run_at", "<=", t)]),
+      eb.and([eb("state", "=", "running"), eb("locked_until", "<", t)]),
+    ]);
 }
 
 /** Kept for callers that construct the SQLite queue by its old name: `new JobQueue(store, log)`. */

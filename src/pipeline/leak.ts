@@ -26,16 +26,33 @@ export function hashSecret(secret: string): string {
 
 const initialState = { "live-candidate": "found", temporary: "temporary", example: "example" } as const;
 
-export interface HandleOptions {
-  /** Deactivate live keys (mode: contain), or only report them (mode: report). */
-  contain: boolean;
+/** How a key's issue is opened. */
+export interface TellOptions {
   labels: string[];
   assignees: () => Promise<string[]>;
 }
 
+export interface HandleOptions extends TellOptions {
+  /** Deactivate live keys (mode: contain), or only report them (mode: report). */
+  contain: boolean;
+}
+
 const defaults: HandleOptions = { contain: true, labels: [ISSUE_LABEL], assignees: async () => [] };
 
-/** Everything that follows a push in which credentials were found: record, contain, tell. */
+/** Where a key was found (never its secret). */
+export interface Place {
+  commitSha: string;
+  path: string;
+  line: number;
+}
+
+/** A key to tell about in a repository's issue, with the places no earlier scan had recorded. */
+export interface FoundKey {
+  keyId: string;
+  fresh: Place[];
+}
+
+/** Everything that follows a scan in which credentials were found, in one go: record, contain, tell. */
 export async function handleFindings(
   deps: Deps,
   octokit: Octokit,
@@ -43,14 +60,23 @@ export async function handleFindings(
   findings: CommitFinding[],
   opts: HandleOptions = defaults,
 ): Promise<void> {
+  for (const key of await recordAndContain(deps, repo, findings, opts)) await tellKey(deps, octokit, repo, key, opts);
+}
+
+/**
+ * Records every place found and contains each key (example keys get no AWS call). Returns the keys
+ * to tell about, which needs GitHub only: a push queues that as a job of its own (./report.ts).
+ */
+export async function recordAndContain(deps: Deps, repo: RepoInfo, findings: CommitFinding[], opts: { contain: boolean }): Promise<FoundKey[]> {
   const byKey = new Map<string, CommitFinding[]>();
   for (const f of findings) byKey.set(f.keyId, [...(byKey.get(f.keyId) ?? []), f]);
 
+  const found: FoundKey[] = [];
   for (const [keyId, places] of byKey) {
     const secret = places.find((p) => p.secret)?.secret;
     const kind = places[0].kind;
     await deps.store.upsertKey({ keyId, kind, secretHash: secret ? hashSecret(secret) : null, state: initialState[kind] });
-    const fresh: CommitFinding[] = [];
+    const fresh: Place[] = [];
     for (const p of places) {
       const isNew = await deps.store.addFinding({
         keyId,
@@ -61,15 +87,16 @@ export async function handleFindings(
         kind: p.kind,
         secretHash: p.secret ? hashSecret(p.secret) : null,
       });
-      if (isNew) fresh.push(p);
+      if (isNew) fresh.push({ commitSha: p.commitSha, path: p.path, line: p.line });
     }
     metrics.findings.inc({ kind }, fresh.length);
     deps.log.info({ key: redactKeyId(keyId), kind, repo: fullName(repo), places: places.length }, "credential found");
     // Example keys get no AWS call and no issue: the check run notes them.
     if (kind === "example") continue;
     await contain(deps, keyId, { deactivate: opts.contain });
-    await tell(deps, octokit, repo, keyId, fresh, opts);
+    found.push({ keyId, fresh });
   }
+  return found;
 }
 
 /**
@@ -135,7 +162,7 @@ export function lookupOwner(deps: Deps, keyId: string, kind: string) {
 }
 
 /** Opens the key's issue in this repository, or adds the new places to the one already open. */
-async function tell(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, fresh: CommitFinding[], opts: HandleOptions): Promise<void> {
+export async function tellKey(deps: Deps, octokit: Octokit, repo: RepoInfo, { keyId, fresh }: FoundKey, opts: TellOptions): Promise<void> {
   const name = fullName(repo);
   const existing = await deps.store.issueFor(name, keyId);
   if (existing && existing.number > 0) {
@@ -162,7 +189,7 @@ async function tell(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string,
 const CLAIM_MS = 30_000;
 
 /** Opens the key's issue in this repository (or finds it by its marker) and records its number. */
-export async function openAndRecord(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, opts: HandleOptions): Promise<number> {
+export async function openAndRecord(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, opts: TellOptions): Promise<number> {
   const name = fullName(repo);
   const report = await leakReport(deps, repo, keyId);
   // The marker search needs keyfence's own label on the issue, whatever other labels are configured.

@@ -1,12 +1,11 @@
 import { readOnlyRepoToken } from "../github/tokens.js";
 import { forgetRepoSettings, loadRepoSettings, isIgnored } from "../config/repo.js";
-import { reportCheck } from "../github/checks.js";
-import { atLeast, roleOf } from "../github/permission.js";
-import type { Octokit } from "../github/types.js";
+import { fullName, type Octokit } from "../github/types.js";
 import { chooseSource, IncompleteDiffError, scanPushViaApi, type PushPayload } from "../sources/push.js";
 import { scanPushViaGit } from "../sources/push-git.js";
 import type { Deps } from "./context.js";
-import { handleFindings, lookupOwner, type RepoInfo } from "./leak.js";
+import { lookupOwner, recordAndContain, type RepoInfo } from "./leak.js";
+import { queueReport } from "./report.js";
 
 export interface PushJob {
   installationId: number;
@@ -14,7 +13,11 @@ export interface PushJob {
   push: PushPayload;
 }
 
-/** The job queued for every push webhook: scan each new commit, act on what was found, report. */
+/**
+ * The job queued for every push webhook: scan each new commit, record and contain what was found,
+ * then queue the report (issues, check run). It makes no GitHub write: those are paced, and the
+ * next pushes' containment must not wait for them.
+ */
 export async function scanPush(deps: Deps, job: PushJob): Promise<void> {
   if (job.push.deleted) return;
   const octokit = await deps.github(job.installationId);
@@ -27,23 +30,19 @@ export async function scanPush(deps: Deps, job: PushJob): Promise<void> {
   for (const f of all) if (f.kind !== "example") void lookupOwner(deps, f.keyId, f.kind).catch(() => undefined);
   const { settings, problems } = await settingsRead;
   const findings = all.filter((f) => !isIgnored(settings, f.path));
-  if (findings.length > 0) {
-    const pusher = job.push.sender?.login;
-    // Asked only once an issue is to be opened: containment waits for nothing it does not need.
-    const assignees = async () => (settings.assign_pusher && pusher && (await isCollaborator(octokit, job.repo, pusher)) ? [pusher] : []);
-    await handleFindings(deps, octokit, job.repo, findings, { contain: settings.mode === "contain", labels: settings.labels, assignees });
-  }
-  await reportCheck(
-    octokit,
-    job.repo,
-    job.push.after,
-    findings.map((f) => ({ path: f.path, line: f.line, redacted: f.redacted, kind: f.kind })),
+  const keys = findings.length > 0 ? await recordAndContain(deps, job.repo, findings, { contain: settings.mode === "contain" }) : [];
+  const { ref, before, after } = job.push;
+  await queueReport(deps, {
+    id: `push:${job.repo.id ?? fullName(job.repo)}:${ref}:${before}..${after}`,
+    installationId: job.installationId,
+    repo: job.repo,
+    headSha: after,
+    findings,
     problems,
-  );
-}
-
-async function isCollaborator(octokit: Octokit, repo: RepoInfo, login: string): Promise<boolean> {
-  return atLeast(await roleOf(octokit, repo.owner, repo.repo, login), "read");
+    keys,
+    settings,
+    pusher: job.push.sender?.login,
+  });
 }
 
 async function readPush(deps: Deps, octokit: Octokit, job: PushJob) {

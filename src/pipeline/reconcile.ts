@@ -1,13 +1,13 @@
 import { isIgnored, loadRepoSettings } from "../config/repo.js";
-import { reportCheck } from "../github/checks.js";
 import { redeliverFailed } from "../github/deliveries.js";
 import { fullName, type Octokit } from "../github/types.js";
 import { scanCommits } from "../sources/push-git.js";
 import { readOnlyRepoToken } from "../github/tokens.js";
 import { forgetScannedRef, recordScannedRef, scannedRefs } from "../store/reconcile.js";
 import type { Deps } from "./context.js";
-import { handleFindings, type RepoInfo } from "./leak.js";
+import { recordAndContain, type RepoInfo } from "./leak.js";
 import type { PushJob } from "./push.js";
+import { queueReport } from "./report.js";
 import { currentRepo } from "./repos.js";
 import { unparkInstallation } from "./suspension.js";
 
@@ -163,10 +163,17 @@ export async function reconcileRef(deps: Deps, queued: ReconcileJob): Promise<vo
   const { settings, problems } = await loadRepoSettings(octokit, job.repo);
   const findings = all.filter((f) => !isIgnored(settings, f.path));
   deps.log.info({ repo: name, ref: job.ref, findings: findings.length }, "reconcile: scanned a ref that moved without a webhook");
-  if (findings.length > 0) {
-    await handleFindings(deps, octokit, job.repo, findings, { contain: settings.mode === "contain", labels: settings.labels, assignees: async () => [] });
-  }
-  await reportCheck(octokit, job.repo, job.after, findings.map((f) => ({ path: f.path, line: f.line, redacted: f.redacted, kind: f.kind })), problems);
+  const keys = findings.length > 0 ? await recordAndContain(deps, job.repo, findings, { contain: settings.mode === "contain" }) : [];
+  await queueReport(deps, {
+    id: `sweep:${job.repo.id ?? name}:${job.ref}:${job.before}..${job.after}`,
+    installationId: job.installationId,
+    repo: job.repo,
+    headSha: job.after,
+    findings,
+    problems,
+    keys,
+    settings,
+  });
   await recordScannedRef(deps.store, { repo: name, ref: job.ref, sha: job.after, installationId: job.installationId });
 }
 

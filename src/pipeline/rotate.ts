@@ -107,7 +107,7 @@ async function rotateHeld(
     const reopen = async () => {
       const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner: repo.owner, repo: repo.repo });
       const info: RepoInfo = { ...repo, id: Number(data.id), htmlUrl: data.html_url, cloneUrl: data.clone_url, private: data.private };
-      return openAndRecord(deps, octokit, info, job.keyId, { contain: true, labels: settings.labels, assignees: async () => [] });
+      return openAndRecord(deps, octokit, info, job.keyId, { labels: settings.labels, assignees: async () => [] });
     };
     return updateKeyIssue(deps, octokit, { ...repo, htmlUrl: "" }, job.keyId, number, update, reopen);
   };

@@ -89,7 +89,12 @@ describe("push shapes made with git", () => {
     await push("main:refs/heads/main", `${first}:refs/tags/v1`, `${first}:refs/heads/old`);
     await checkOf(bumped);
     expect(h.world.github.checkRuns(h.world.org, h.world.repo).find((c) => c.head_sha === bumped)?.conclusion).toBe("success");
-    // Deleting a branch: the push event is answered and nothing is asked of GitHub or AWS.
+    // Deleting a branch: the push event is answered and nothing is asked of GitHub or AWS. First let
+    // the work of the three refs just pushed finish (no request to the simulator for 1.5 s).
+    for (let n = -1; n !== h.world.github.requests.length; ) {
+      n = h.world.github.requests.length;
+      await new Promise((r) => setTimeout(r, 1500));
+    }
     const ghRequests = h.world.github.requests.length;
     await push(":refs/heads/old");
     const deleted = h.world.github.deliveries.find((d) => d.event === "push" && (d.payload as { deleted?: boolean; ref?: string }).deleted && (d.payload as { ref?: string }).ref === "refs/heads/old");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { pino } from "pino";
-import { PgBossQueue, StoreQueue, type JobQueue } from "../../src/jobs/index.js";
+import { PgBossQueue, StoreQueue, type JobLanes, type JobQueue } from "../../src/jobs/index.js";
 import { Store } from "../../src/store/index.js";
 import { POSTGRES_URL } from "../helpers/stores.js";
 
@@ -17,6 +17,7 @@ export interface QueueOpts {
   timeoutSeconds?: number;
   /** The first retry's delay (seconds); the store queue's is scaled to ms in these tests. */
   retryDelaySeconds?: number;
+  lanes?: JobLanes;
 }
 
 /** One database (a file or a schema) that store and queue instances can be opened on, as processes would. */
@@ -60,6 +61,7 @@ export const engines: Array<{ name: string; create(): Promise<Engine> }> = [
             pollMs: 20,
             maxAttempts: o.maxAttempts,
             concurrency: o.concurrency,
+            lanes: o.lanes,
             leaseMs: (o.timeoutSeconds ?? 60) * 1000,
             backoffMs: (n) => (o.retryDelaySeconds ?? 0.01) * 1000 * 2 ** (n - 1),
           });
@@ -82,6 +84,7 @@ export const engines: Array<{ name: string; create(): Promise<Engine> }> = [
             pollMs: 50,
             maxAttempts: o.maxAttempts,
             concurrency: o.concurrency,
+            lanes: o.lanes,
             retryDelaySeconds: o.retryDelaySeconds ?? 0,
             timeoutSeconds: () => o.timeoutSeconds ?? 60,
             maintenanceIntervalSeconds: 1,

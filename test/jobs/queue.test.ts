@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PgBossQueue, StoreQueue, type JobHandler, type JobQueue } from "../../src/jobs/index.js";
+import { keyfenceLanes, PgBossQueue, StoreQueue, type JobHandler, type JobQueue } from "../../src/jobs/index.js";
 import { currentJob } from "../../src/jobs/context.js";
 import type { Store } from "../../src/store/index.js";
 import { engines, until, type Engine, type QueueOpts } from "./engines.js";
@@ -142,6 +142,42 @@ describe.each(engines)("job queue: $name", (kind) => {
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
     expect(by.get(1)).toBeGreaterThan(0);
     expect(by.get(2)).toBeGreaterThan(0);
+  });
+
+  it("takes containment first: pushes before reports, reports before backfills, whatever order they were queued in", async () => {
+    const { queue: q } = await proc({ concurrency: 1, lanes: keyfenceLanes(1) });
+    for (const type of ["backfill-repo", "report", "push", "report", "push"]) await q.enqueue(type, {});
+    const ran: string[] = [];
+    const handler = (type: string) => async () => void ran.push(type);
+    await q.start({ report: handler("report"), "backfill-repo": handler("backfill-repo"), push: handler("push") });
+    await until(async () => ran.length === 5 && (await q.pending()) === 0);
+    expect(ran).toEqual(["push", "push", "report", "report", "backfill-repo"]);
+  });
+
+  it("never lets reports hold every worker: a push queued behind a burst of reports starts at once", async () => {
+    const { queue: q } = await proc({ concurrency: 2, lanes: keyfenceLanes(2) });
+    let release!: () => void;
+    const githubPaced = new Promise<void>((r) => (release = r));
+    const started: string[] = [];
+    for (let i = 0; i < 3; i++) await q.enqueue("report", { i });
+    await q.start({
+      report: async () => {
+        started.push("report");
+        await githubPaced;
+      },
+      push: async () => void started.push("push"),
+    });
+    try {
+      await until(() => started.length > 0);
+      await new Promise((r) => setTimeout(r, 300)); // time enough for a second worker to take a report, if it would
+      expect(started).toEqual(["report"]);
+      await q.enqueue("push", {});
+      await until(() => started.includes("push"), 5_000);
+      expect(started).toEqual(["report", "push"]); // while the first report is still held
+    } finally {
+      release();
+    }
+    await until(async () => started.length === 4 && (await q.pending()) === 0);
   });
 
   it("is ready while open and says so", async () => {

@@ -1,9 +1,13 @@
 import type { Decoded } from "./types.js";
 
-/** Builds a decoded text while remembering where each output char came from. */
+/**
+ * Builds a decoded text while remembering where each output char came from. Most windows come
+ * out unchanged, so the map is only built for a changed one (copied parts are long).
+ */
 export class Rewrite {
   private parts: string[] = [];
-  private map: number[] = [];
+  /** Per part: the offset of its first char when copied, or each char's offset when emitted. */
+  private origins: Array<number | number[]> = [];
   private changed = false;
 
   constructor(private readonly src: string) {}
@@ -11,19 +15,29 @@ export class Rewrite {
   copy(from: number, to: number): void {
     if (to <= from) return;
     this.parts.push(this.src.slice(from, to));
-    for (let i = from; i < to; i++) this.map.push(i);
+    this.origins.push(from);
   }
 
   /** Emit decoded text; `at(j)` gives the source offset of its j-th char. */
   emit(text: string, at: (j: number) => number): void {
     this.parts.push(text);
-    for (let j = 0; j < text.length; j++) this.map.push(at(j));
+    const o = new Array<number>(text.length);
+    for (let j = 0; j < text.length; j++) o[j] = at(j);
+    this.origins.push(o);
     this.changed = true;
   }
 
   result(): Decoded | null {
     if (!this.changed) return null;
-    return { text: this.parts.join(""), map: Int32Array.from(this.map) };
+    const text = this.parts.join("");
+    const map = new Int32Array(text.length);
+    let k = 0;
+    for (let p = 0; p < this.parts.length; p++) {
+      const o = this.origins[p]!;
+      if (typeof o === "number") for (let i = 0, n = this.parts[p]!.length; i < n; i++) map[k++] = o + i;
+      else for (const x of o) map[k++] = x;
+    }
+    return { text, map };
   }
 }
 
