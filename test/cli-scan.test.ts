@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KEY, SECRET, makeKeyId, makeSecret } from "./detect/helpers.js";
 import { scanCommand } from "../src/cli/scan.js";
+import { scanPaths, type PoolOptions } from "../src/cli/scan-pool.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const MAIN = join(ROOT, "src/cli/main.ts");
@@ -236,10 +237,19 @@ describe("keyfence scan", () => {
   });
 });
 
+/** scanPaths in this process: its findings in report order, and the paths it warned about. */
+async function poolScan(tree: string, opts: PoolOptions) {
+  const found: Array<Record<string, unknown>> = [];
+  const warned: string[] = [];
+  const r = await scanPaths([tree], { findings: (fs) => found.push(...fs.map((f) => ({ ...f }))), warn: (p) => warned.push(p) }, opts);
+  found.sort((a, b) => String(a.path).localeCompare(String(b.path)) || Number(a.line) - Number(b.line) || Number(a.column) - Number(b.column));
+  return { ...r, found, warned: warned.sort() };
+}
+
 describe("keyfence scan with helper threads", () => {
   // Helpers read and prefilter; files that pass come back to the main thread, big ones they scan
   // whole. The same tree scanned by the main thread alone must give the same report.
-  it("finds the same, on the same lines, as the main thread alone", () => {
+  it("finds the same, on the same lines, as the main thread alone", async () => {
     const tree = join(dir, "many");
     let planted = 0;
     for (let i = 0; i < 150; i++) {
@@ -263,16 +273,23 @@ describe("keyfence scan with helper threads", () => {
     truncateSync(big, 17 << 20);
     appendFileSync(big, `\nk=${KEY2}\n`);
     symlinkSync("/nonexistent/file", join(tree, "d3", "dangling"));
-    const alone = keyfenceChild(["--format", "json", tree], { env: { KEYFENCE_THREADS: "1" } });
-    const helped = keyfenceChild(["--format", "json", tree], { env: { KEYFENCE_THREADS: "3", KEYFENCE_SCAN_HELPERS_ONLY: "1" } });
-    expect(alone.code).toBe(1);
-    const found = (JSON.parse(alone.stdout) as { findings: Array<Record<string, unknown>> }).findings;
-    expect(found.length).toBe(planted + 1);
-    expect(found).toContainEqual(expect.objectContaining({ path: big, line: 2, column: 3, redacted: `ASIA…${KEY2.slice(-4)}` }));
-    expect(helped.code).toBe(alone.code);
-    expect(helped.stdout).toBe(alone.stdout);
-    expect(helped.stderr).toBe(alone.stderr);
-    expect(helped.stderr).toContain("dangling");
+    const alone = await poolScan(tree, { threads: 1 });
+    const helped = await poolScan(tree, { threads: 3, claimHere: false });
+    expect(alone.found.length).toBe(planted + 1);
+    expect(alone.found).toContainEqual(expect.objectContaining({ path: big, line: 2, column: 3, redacted: `ASIA…${KEY2.slice(-4)}` }));
+    expect(helped.found).toEqual(alone.found);
+    expect(helped.warned).toEqual(alone.warned);
+    expect(helped.warned.join()).toContain("dangling");
+    // Helpers really did the work: the main thread scanned only the files they handed back.
+    expect(alone.scannedHere).toBe(alone.files);
+    expect(helped.files).toBe(alone.files);
+    expect(helped.scannedHere).toBeGreaterThan(0);
+    expect(helped.scannedHere).toBeLessThan(helped.files / 2);
+    // The CLI on the same tree reports the same findings.
+    const cli = keyfenceChild(["--format", "json", tree], { env: { KEYFENCE_THREADS: "2" } });
+    expect(cli.code).toBe(1);
+    expect((JSON.parse(cli.stdout) as { findings: unknown[] }).findings).toHaveLength(planted + 1);
+    expect(cli.stderr).toContain("dangling");
   }, 60_000);
 });
 

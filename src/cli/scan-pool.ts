@@ -34,8 +34,6 @@ const HELPERS_AFTER_MS = 25;
 const TWO_CPU_HELPER_AFTER_MS = 300;
 /** Paths are handed to helpers in groups of this many. */
 const PUBLISH_EVERY = 64;
-/** For tests: helpers scan every file (started from source, they would rarely be in time to). */
-const HELPERS_ONLY = "KEYFENCE_SCAN_HELPERS_ONLY";
 
 /** The next unclaimed file, or -1 when all published files are claimed. */
 function claim(s: Int32Array): number {
@@ -63,9 +61,28 @@ export interface ScanSink {
   warn(path: string, e: unknown): void;
 }
 
-/** Scans every file under `roots`; false when a root cannot be read. */
-export async function scanPaths(roots: string[], sink: ScanSink): Promise<boolean> {
-  const threads = Number(process.env.KEYFENCE_THREADS) || Math.min(availableParallelism(), 8);
+export interface PoolOptions {
+  /** Threads in all, this one included (default: one per CPU, at most 8). */
+  threads?: number;
+  /**
+   * false: helpers start at once and claim every file; this thread only scans what they hand
+   * back. For a caller that keeps this thread for other work (and how the helpers' whole path,
+   * hand-backs included, is exercised deterministically).
+   */
+  claimHere?: boolean;
+}
+
+export interface PoolResult {
+  /** false when a root cannot be read */
+  ok: boolean;
+  files: number;
+  /** files scanned on this thread; the rest were ruled out (or scanned whole) by helpers */
+  scannedHere: number;
+}
+
+/** Scans every file under `roots`. */
+export async function scanPaths(roots: string[], sink: ScanSink, opts: PoolOptions = {}): Promise<PoolResult> {
+  const threads = Math.max(1, Math.floor(opts.threads ?? Math.min(availableParallelism(), 8)));
   const shared = new Int32Array(new SharedArrayBuffer(4 * (HOLD + threads)));
   const paths: string[] = [];
   const helpers: Helper[] = [];
@@ -144,11 +161,13 @@ export async function scanPaths(roots: string[], sink: ScanSink): Promise<boolea
     );
     ok &&= found;
   }
-  const helpersOnly = process.env[HELPERS_ONLY] === "1" && threads > 1;
+  const helpersOnly = opts.claimHere === false && threads > 1;
   if (helpersOnly && !started) startHelpers();
   publish(true);
 
+  let here = 0;
   const scanOne = (i: number) => {
+    here++;
     try {
       const f = scanFile(paths[i]!);
       if (f.length) sink.findings(f);
@@ -194,7 +213,7 @@ export async function scanPaths(roots: string[], sink: ScanSink): Promise<boolea
       if (!h.finished) void h.w.terminate();
     }
   }
-  return ok;
+  return { ok, files: paths.length, scannedHere: here };
 }
 
 /** This module, started again as a worker thread (through tsx's loader when run from source). */

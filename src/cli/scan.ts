@@ -77,7 +77,7 @@ export async function scanCommand(args: string[]): Promise<number> {
       const paths = o.paths.length ? o.paths : ["."];
       if (paths.includes("-")) sink(await scanStream(process.stdin, "-"));
       const roots = paths.filter((p) => p !== "-");
-      if (roots.length && !(await scanPaths(roots, { findings: sink, warn: warnUnreadable }))) failed = true;
+      if (roots.length && !(await scanPaths(roots, { findings: sink, warn: warnUnreadable }, { threads: Number(process.env.KEYFENCE_THREADS) || undefined })).ok) failed = true;
     }
   } catch (e) {
     process.stderr.write(`keyfence scan: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -10,6 +10,7 @@ export { StoreQueue, type JobQueue, type JobHandler, type EnqueueOptions } from 
 export { PgBossQueue, DEAD_LETTER_QUEUE } from "./pgboss.js";
 export { keyfenceLanes, sameLane, type JobLanes } from "./lanes.js";
 export { currentJob, secondsSinceQueued } from "./context.js";
+export { NotYet } from "./not-yet.js";
 
 // The job queue's own settings, read from the environment (all optional).
 const schema = z.object({

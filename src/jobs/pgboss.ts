@@ -5,6 +5,7 @@ import type { Store } from "../store/index.js";
 import { runInJob } from "./context.js";
 import { sameLane, type JobLanes } from "./lanes.js";
 import { jobEvents, type EnqueueOptions, type JobHandler, type JobQueue } from "./queue.js";
+import { notYetDelay } from "./not-yet.js";
 
 export interface PgBossQueueOptions {
   /** pg-boss's own schema; default `pgboss`, or `<store schema>_pgboss` when the store is not in `public`. */
@@ -248,6 +249,25 @@ export class PgBossQueue implements JobQueue {
     }
   }
 
+  /**
+   * Back to waiting, to start after ms, as if it had never started: pg-boss counts a retry when it
+   * fetches a job that has (started_on set). False if the job is no longer this worker's.
+   */
+  private async putBack(type: string, id: string, ms: number, reason: string): Promise<boolean> {
+    try {
+      const r = await sql`
+        update ${sql.table(`${this.schema}.job`)}
+        set state = 'retry', started_on = null, start_after = now() + ${ms} * interval '1 millisecond'
+        where name = ${type} and id = ${id} and state = 'active'`.execute(this.store.db);
+      if (Number(r.numAffectedRows ?? 0) !== 1) return false;
+      this.log.info({ job: id, type, waitMs: ms, reason }, "job waits for another worker");
+      return true;
+    } catch (e) {
+      this.log.error({ job: id, err: e instanceof Error ? e.message : String(e) }, "job queue: putting a job back failed");
+      return false;
+    }
+  }
+
   private async run(type: string, job: PgBoss.JobWithMetadata<Envelope>): Promise<void> {
     const attempts = job.retryCount + 1;
     const handler = this.handlers[type];
@@ -263,6 +283,8 @@ export class PgBossQueue implements JobQueue {
       jobEvents.onDone?.(type);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      const wait = notYetDelay(err, job.data.enqueuedAt ?? job.createdOn.getTime());
+      if (wait !== undefined && (await this.putBack(type, job.id, wait, message))) return;
       const dead = job.retryCount >= job.retryLimit;
       this.log.error({ job: job.id, type, attempt: attempts, dead, err: message, stack: (err as Error)?.stack }, "job failed");
       jobEvents.onFailed?.(type, dead);

@@ -4,6 +4,7 @@ import type { Database } from "../store/schema.js";
 import type { Store } from "../store/index.js";
 import { runInJob } from "./context.js";
 import { sameLane, type JobLanes } from "./lanes.js";
+import { notYetDelay } from "./not-yet.js";
 
 export type JobHandler = (payload: any, job: { id: number | string; attempts: number }) => Promise<void>;
 
@@ -223,6 +224,16 @@ export class StoreQueue implements JobQueue {
       jobEvents.onDone?.(job.type);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      const wait = notYetDelay(err, Date.parse(job.created_at));
+      if (wait !== undefined) {
+        this.log.info({ job: job.id, type: job.type, waitMs: wait, reason: message }, "job waits for another worker");
+        await this.store.db
+          .updateTable("jobs")
+          .set((eb) => ({ state: "queued", run_at: Date.now() + wait, locked_until: null, attempts: eb("attempts", "-", 1), last_error: message.slice(0, 2000) }))
+          .where("id", "=", job.id)
+          .execute();
+        return;
+      }
       const dead = job.attempts >= this.opts.maxAttempts;
       this.log.error({ job: job.id, type: job.type, attempt: job.attempts, dead, err: message, stack: (err as Error)?.stack }, "job failed");
       jobEvents.onFailed?.(job.type, dead);

@@ -1,3 +1,4 @@
+import { NotYet } from "../jobs/not-yet.js";
 import { loadRepoSettings } from "../config/repo.js";
 import { redactKeyId } from "../detect/index.js";
 import { parseCommand, type Command } from "../github/commands.js";
@@ -41,7 +42,7 @@ export async function handleComment(deps: Deps, octokit: Octokit, event: Comment
   const issue = await deps.store.issueByNumber(repoName, ev.issueNumber);
   if (!issue) {
     // keyfence may have opened it a moment ago and not recorded its number yet: try again shortly.
-    if (await deps.store.issueBeingOpened(repoName)) throw new Error("an issue of this repository is being recorded; retrying");
+    if (await deps.store.issueBeingOpened(repoName)) throw new NotYet("an issue of this repository is being recorded; retrying");
     return reply(`\`/${command.name}\` only works on an issue keyfence opened about a leaked key.`);
   }
 

@@ -1,3 +1,4 @@
+import { NotYet } from "../jobs/not-yet.js";
 import { redactKeyId } from "../detect/index.js";
 import { isIssueGone, isIssueLocked } from "../github/errors.js";
 import { closeIssue, comment } from "../github/issues.js";
@@ -107,7 +108,7 @@ async function replaceDeleted(deps: Deps, repo: RepoInfo, keyId: string, gone: n
   if (!(await deps.store.claimReplacement(name, keyId, gone, CLAIM_MS))) {
     const row = await deps.store.issueFor(name, keyId);
     if (row && row.number > 0) return row.number; // another run opened the replacement already
-    throw new Error("another worker is opening this key's issue; retrying");
+    throw new NotYet("another worker is opening this key's issue; retrying");
   }
   await deps.store.logAction({ keyId, repo: name, action: "issue-deleted", detail: `issue #${gone} was deleted on GitHub: opening a new one` });
   deps.log.warn({ key: redactKeyId(keyId), repo: name, issue: gone }, "issue deleted on GitHub: opening a new one");

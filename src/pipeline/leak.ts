@@ -1,3 +1,4 @@
+import { NotYet } from "../jobs/not-yet.js";
 import { createHash } from "node:crypto";
 import { NotPermittedError } from "../aws/gateway.js";
 import { accountFromKeyId, redactKeyId } from "../detect/index.js";
@@ -110,7 +111,7 @@ export async function contain(deps: Deps, keyId: string, opts = { deactivate: tr
   if (!(await store.claimKey(keyId, ["found", "temporary"], "resolving", CLAIM_MS))) {
     // Held by another worker, or by one that died holding it: try again once its lease is over,
     // rather than finish the job with the key perhaps still active.
-    if ((await store.key(keyId))?.state === "resolving") throw new Error("another worker is containing this key; retrying");
+    if ((await store.key(keyId))?.state === "resolving") throw new NotYet("another worker is containing this key; retrying");
     return;
   }
   const done = (state: string, patch: Record<string, string | null> = {}) =>
@@ -174,7 +175,7 @@ export async function tellKey(deps: Deps, octokit: Octokit, repo: RepoInfo, { ke
     return;
   }
   if (!(await deps.store.claimIssue(name, keyId, CLAIM_MS))) {
-    throw new Error("another worker is opening this issue; retrying");
+    throw new NotYet("another worker is opening this issue; retrying");
   }
   try {
     await openAndRecord(deps, octokit, repo, keyId, opts);

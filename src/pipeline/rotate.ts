@@ -1,3 +1,4 @@
+import { NotYet } from "../jobs/not-yet.js";
 import { randomUUID } from "node:crypto";
 import { redactKeyId } from "../detect/index.js";
 import { errorName } from "../aws/gateway.js";
@@ -37,7 +38,7 @@ export function describeDestination(repo: RepoRef, d: DestinationSetting, accoun
 class RotationRefused extends Error {}
 
 /** Another run of the same rotation holds it: this job is retried later, the rotation left as it is. */
-class HeldElsewhere extends Error {}
+class HeldElsewhere extends NotYet {}
 
 /**
  * The rotation as a persisted state machine: each step is recorded before the next begins, so a

@@ -26,8 +26,8 @@ const fillerArb = fc
   })
   .map((xs) => xs.join(""));
 
-type Encoding = "plain" | "crlf" | "json" | "base64" | "url" | "utf16le" | "utf16be" | "concat" | "binary";
-const encodingArb = fc.constantFrom<Encoding>("plain", "crlf", "json", "base64", "url", "utf16le", "utf16be", "concat", "binary");
+type Encoding = "plain" | "crlf" | "json" | "base64" | "base64-wrapped" | "url" | "utf16le" | "utf16be" | "concat" | "binary";
+const encodingArb = fc.constantFrom<Encoding>("plain", "crlf", "json", "base64", "base64-wrapped", "url", "utf16le", "utf16be", "concat", "binary");
 
 /** Renders key and secret in one encoding, with filler before, between and after. */
 function render(enc: Encoding, key: string, secret: string, [a, b, c]: string[]): Uint8Array {
@@ -43,6 +43,9 @@ function render(enc: Encoding, key: string, secret: string, [a, b, c]: string[])
       return Buffer.from(
         `${a}\ndata:\n  AWS_ACCESS_KEY_ID: ${Buffer.from(key).toString("base64")}\n  AWS_SECRET_ACCESS_KEY: ${Buffer.from(secret).toString("base64")}\n${c}\n`,
       );
+    case "base64-wrapped":
+      // The whole file encoded and wrapped at 76 columns, as `base64` prints it.
+      return Buffer.from(`${(Buffer.from(env).toString("base64").match(/.{1,76}/g) ?? []).join("\n")}\n`);
     case "url":
       return Buffer.from(`${a}\nremote = https://${key}:${encodeURIComponent(secret)}@example.com/x\n${c}`);
     case "utf16le":

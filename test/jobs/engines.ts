@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { pino } from "pino";
 import { PgBossQueue, StoreQueue, type JobLanes, type JobQueue } from "../../src/jobs/index.js";
 import { Store } from "../../src/store/index.js";
-import { POSTGRES_URL } from "../helpers/stores.js";
+import { pgSchema } from "../helpers/stores.js";
+
+
 
 export const log = pino({ level: "silent" });
 
@@ -26,25 +26,6 @@ export interface Engine {
   openStore(): Promise<Store>;
   openQueue(store: Store, opts?: QueueOpts): Promise<JobQueue>;
   drop(): Promise<void>;
-}
-
-export async function pgSchema(): Promise<{ url: string; schema: string; drop(): Promise<void> }> {
-  const schema = `kf_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  return {
-    url: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-    schema,
-    async drop() {
-      const c = new pg.Client({ connectionString: POSTGRES_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await c.query(`DROP SCHEMA IF EXISTS ${schema}_pgboss CASCADE`);
-      await c.end();
-    },
-  };
 }
 
 export const engines: Array<{ name: string; create(): Promise<Engine> }> = [

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { keyfenceLanes, PgBossQueue, StoreQueue, type JobHandler, type JobQueue } from "../../src/jobs/index.js";
 import { currentJob } from "../../src/jobs/context.js";
+import { NotYet } from "../../src/jobs/not-yet.js";
 import type { Store } from "../../src/store/index.js";
 import { engines, until, type Engine, type QueueOpts } from "./engines.js";
 
@@ -81,6 +82,24 @@ describe.each(engines)("job queue: $name", (kind) => {
         ["broken", "dead", 2, "always"],
       ]);
     }
+  });
+
+  it("runs a job that waits on another worker (NotYet) again later, without using up its attempts", async () => {
+    const runs: Array<{ at: number; attempts: number }> = [];
+    const { queue: q } = await proc({ maxAttempts: 2, retryDelaySeconds: 5 });
+    await q.enqueue("waiting", {});
+    await q.start({
+      waiting: async (_p, job) => {
+        runs.push({ at: Date.now(), attempts: job.attempts });
+        if (runs.length < 5) throw new NotYet("held elsewhere", 100);
+      },
+    });
+    await until(async () => runs.length === 5 && (await q.pending()) === 0);
+    expect(await q.dead()).toBe(0);
+    // Four waits with two attempts in all: none of them counted, and none waited a retry's backoff.
+    expect(runs.map((r) => r.attempts)).toEqual([1, 1, 1, 1, 1]);
+    for (let i = 1; i < runs.length; i++) expect(runs[i]!.at - runs[i - 1]!.at).toBeGreaterThanOrEqual(90);
+    expect(runs[4]!.at - runs[0]!.at).toBeLessThan(4_000);
   });
 
   it("keeps queued jobs across a restart", async () => {

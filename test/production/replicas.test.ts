@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAppProcess, type AppProcess } from "../../src/sim/app-process.js";
 import { startWorld, type World } from "../../src/sim/world.js";
 import { eventually } from "../helpers/e2e.js";
-import { pgSchema } from "../jobs/engines.js";
+import { pgSchema } from "../helpers/stores.js";
 
 // Three keyfence processes on loopback share one PostgreSQL (store and pg-boss). Webhooks are
 // spread across them, every one is redelivered to a different replica, and one replica is killed

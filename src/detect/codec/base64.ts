@@ -33,6 +33,14 @@ export const BASE64_NEEDLES: string[] = KEY_PREFIXES.flatMap((p) => stableBase64
 /** The same, base64-encoded twice (e.g. a Secret manifest inside base64-encoded Helm values). */
 export const BASE64_NEEDLES_2: string[] = BASE64_NEEDLES.flatMap((n) => stableBase64(Buffer.from(n, "latin1")));
 
+/** A needle as it reads when a wrapped block's line break (LF or CRLF) falls inside it. */
+export function wrappedForms(n: string): string[] {
+  const out: string[] = [];
+  for (let k = 1; k < n.length; k++) for (const eol of ["\n", "\r\n"]) out.push(n.slice(0, k) + eol + n.slice(k));
+  return out;
+}
+export const WRAPPED_NEEDLES: string[] = [...BASE64_NEEDLES, ...BASE64_NEEDLES_2].flatMap(wrappedForms);
+
 // A run, possibly wrapped over several lines (`base64` wraps at 76, PEM at 64).
 const RUN = /[A-Za-z0-9+/_-]{16,}={0,2}(?:\r?\n[ \t]*[A-Za-z0-9+/_-]{4,}={0,2})*/g;
 const WRAP = /\r?\n[ \t]*/g;
@@ -72,7 +80,27 @@ function decodeAt(run: string, base: number, text: string[], map: number[]): boo
   return true;
 }
 
-/** A wrapped block decodes as one run when its lines (but the last) share one width; else line by line. */
+/**
+ * A wrapped block: lines of one width (at least 40), the last one no longer. Found anywhere in a
+ * run, so that a word before it (`CREDENTIALS-----` is in the alphabet too) or after it does not
+ * keep it from decoding as one.
+ */
+function wrappedGroups(pieces: Piece[]): Array<[number, number]> {
+  const groups: Array<[number, number]> = [];
+  for (let i = 0; i < pieces.length; ) {
+    const width = pieces[i]!.text.length;
+    let j = i + 1;
+    if (width >= 40) {
+      while (j < pieces.length && pieces[j]!.text.length === width) j++;
+      if (j < pieces.length && pieces[j]!.text.length < width) j++;
+    }
+    groups.push([i, j]);
+    i = j;
+  }
+  return groups;
+}
+
+/** Decodes a run, wrapped over lines or not; null when no part of it decodes to text. */
 function decodeBlock(m: RegExpExecArray): { text: string; at: (j: number) => number } | null {
   const pieces: Piece[] = [];
   const seps: string[] = [];
@@ -87,24 +115,32 @@ function decodeBlock(m: RegExpExecArray): { text: string; at: (j: number) => num
   const text: string[] = [];
   const map: number[] = [];
   let changed = false;
-  const width = pieces[0]!.text.length;
-  const uniform = pieces.length > 1 && width >= 40 && pieces.slice(0, -1).every((p) => p.text.length === width);
-  if (uniform) {
-    const joined = pieces.map((p) => p.text).join("");
-    const src: number[] = [];
-    for (const p of pieces) for (let k = 0; k < p.text.length; k++) src.push(p.offset + k);
-    const tmp: number[] = [];
-    if (decodeAt(joined, 0, text, tmp)) {
-      for (const t of tmp) map.push(m.index + src[Math.min(t, src.length - 1)]!);
-      return { text: text.join(""), at: (j) => map[j]! };
+  const keep = (from: number, s: string) => {
+    for (let k = 0; k < s.length; k++) text.push(s[k]!), map.push(m.index + from + k);
+  };
+  for (const [i, j] of wrappedGroups(pieces)) {
+    const group = pieces.slice(i, j);
+    let joinedOk = false;
+    if (group.length > 1) {
+      const src: number[] = [];
+      for (const p of group) for (let k = 0; k < p.text.length; k++) src.push(p.offset + k);
+      const t: string[] = [];
+      const at: number[] = [];
+      if (decodeAt(group.map((p) => p.text).join(""), 0, t, at)) {
+        for (let k = 0; k < t.length; k++) text.push(t[k]!), map.push(m.index + src[Math.min(at[k]!, src.length - 1)]!);
+        joinedOk = changed = true;
+      }
     }
+    group.forEach((p, g) => {
+      if (!joinedOk) {
+        if (p.text.length >= 16 && decodeAt(p.text, m.index + p.offset, text, map)) changed = true;
+        else keep(p.offset, p.text);
+      }
+      const sep = seps[i + g];
+      // Inside a block decoded as one the breaks are gone; between blocks they stay.
+      if (sep !== undefined && (!joinedOk || g === group.length - 1)) keep(p.offset + p.text.length, sep);
+    });
   }
-  pieces.forEach((p, i) => {
-    if (p.text.length >= 16 && decodeAt(p.text, m.index + p.offset, text, map)) changed = true;
-    else for (let k = 0; k < p.text.length; k++) text.push(p.text[k]!), map.push(m.index + p.offset + k);
-    const sep = seps[i];
-    if (sep !== undefined) for (let k = 0; k < sep.length; k++) text.push(sep[k]!), map.push(m.index + p.offset + p.text.length + k);
-  });
   return changed ? { text: text.join(""), at: (j) => map[j]! } : null;
 }
 
@@ -114,6 +150,7 @@ export const base64: Codec = {
     const out: number[] = [];
     for (const n of BASE64_NEEDLES) indexAll(text, n, out);
     for (const n of BASE64_NEEDLES_2) indexAll(text, n, out);
+    for (const n of WRAPPED_NEEDLES) indexAll(text, n, out);
     return out.sort((a, b) => a - b);
   },
   decode(window) {
