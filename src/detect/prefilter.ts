@@ -2,6 +2,7 @@
 // and their other forms: base64-encoded once or twice (a line break inside, too), UTF-16, escaped,
 // percent-encoded, cut by a string concatenation (`"AK" + "IA…"`).
 import { KEY_PREFIXES } from "./rules.js";
+import { indexedPairAt, pairKey } from "./needles.js";
 import { BASE64_NEEDLES, BASE64_NEEDLES_2, WRAPPED_NEEDLES } from "./codec/base64.js";
 import { SPLIT_HEADS, SPLIT_SOURCE, SPLIT_TAILS } from "./codec/concat.js";
 
@@ -35,28 +36,10 @@ interface Needle {
 }
 
 const bytesOf = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const pairKey = (a: number, b: number) => a | (b << 8);
-
-/** How common a byte is in ordinary text, roughly: rarer pairs mean fewer hits to check. */
-function commonness(c: number): number {
-  const ch = String.fromCharCode(c);
-  if (c === 0 || "\\%&#".includes(ch)) return 1;
-  if (c >= 65 && c <= 90) return "ETAOINSRHLDCU".includes(ch) ? 2 : 1;
-  if (c === 48) return 4;
-  if (c >= 49 && c <= 57) return 3;
-  return 4;
-}
 
 function needle(s: string, flags: Partial<Pick<Needle, "utf16" | "wordStart">> = {}): Needle {
   const n = bytesOf(s);
-  if (n.length < 3) throw new Error(`prefilter: needle ${JSON.stringify(s)} is shorter than 3 bytes`);
-  let at = 0;
-  let best = Infinity;
-  for (let j = 0; j + 2 < n.length; j++) {
-    const cost = commonness(n[j]!) + 2 * commonness(n[j + 1]!) + commonness(n[j + 2]!);
-    if (cost < best) [at, best] = [j, cost];
-  }
-  return { n, at, utf16: !!flags.utf16, wordStart: !!flags.wordStart };
+  return { n, at: indexedPairAt(n), utf16: !!flags.utf16, wordStart: !!flags.wordStart };
 }
 
 const ALL: Needle[] = [

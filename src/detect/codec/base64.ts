@@ -3,7 +3,8 @@
 import { Buffer } from "node:buffer";
 import type { Codec } from "./types.js";
 import { KEY_PREFIXES } from "../rules.js";
-import { indexAll, rewriteMatches } from "./rewrite.js";
+import { rewriteMatches } from "./rewrite.js";
+import { NeedleSet } from "../needles.js";
 
 /** The characters of base64(prefix) that do not depend on the neighbouring bytes, for each of the 3 alignments. */
 export function stableBase64(bytes: Uint8Array): string[] {
@@ -40,6 +41,7 @@ export function wrappedForms(n: string): string[] {
   return out;
 }
 export const WRAPPED_NEEDLES: string[] = [...BASE64_NEEDLES, ...BASE64_NEEDLES_2].flatMap(wrappedForms);
+const NEEDLE_SET = new NeedleSet([...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...WRAPPED_NEEDLES]);
 
 // A run, possibly wrapped over several lines (`base64` wraps at 76, PEM at 64).
 const RUN = /[A-Za-z0-9+/_-]{16,}={0,2}(?:\r?\n[ \t]*[A-Za-z0-9+/_-]{4,}={0,2})*/g;
@@ -147,11 +149,7 @@ function decodeBlock(m: RegExpExecArray): { text: string; at: (j: number) => num
 export const base64: Codec = {
   name: "base64",
   triggers(text) {
-    const out: number[] = [];
-    for (const n of BASE64_NEEDLES) indexAll(text, n, out);
-    for (const n of BASE64_NEEDLES_2) indexAll(text, n, out);
-    for (const n of WRAPPED_NEEDLES) indexAll(text, n, out);
-    return out.sort((a, b) => a - b);
+    return NEEDLE_SET.find(text);
   },
   decode(window) {
     // Identifiers and hex are in the base64 alphabet too, but rarely decode to text.
