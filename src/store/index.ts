@@ -2,7 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import pg from "pg";
-import { Kysely, Migrator, sql, PostgresDialect, SqliteDialect, type MigrationProvider } from "kysely";
+import { Kysely, Migrator, sql, SqliteDialect, type MigrationProvider } from "kysely";
+import { StorePostgresDialect } from "./postgres-dialect.js";
 import { migrations } from "./migrations.js";
 import type { Database, KeyTable, RotationTable } from "./schema.js";
 
@@ -23,7 +24,7 @@ export class Store {
     let db: Kysely<Database>;
     if (location.databaseUrl) {
       db = new Kysely<Database>({
-        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.databaseUrl, max: 10 }) }),
+        dialect: new StorePostgresDialect({ pool: new pg.Pool({ connectionString: location.databaseUrl, max: 10 }) }),
       });
     } else {
       const path = location.dbPath ?? ":memory:";
