@@ -114,7 +114,7 @@ export async function backfillRepo(deps: Deps, planned: BackfillRepoJob, opts: B
       });
     }
     if (findings.length > 0) {
-      await handleFindings(deps, octokit, job.repo, findings, { contain: mode === "contain", labels: settings.labels, assignees: async () => [] });
+      await handleFindings(deps, octokit, job.repo, findings, { contain: mode === "contain", labels: settings.labels, assignees: async () => [], reportId: `backfill:${job.runId}:${name}` });
     }
     await bs.finishRepo(job.runId, name, { blobs: result.blobs, bytes: result.bytes, findings: findings.length, mode });
     log.info({ blobs: result.blobs, bytes: result.bytes, findings: findings.length, seconds: result.seconds, mode }, "repository backfilled");

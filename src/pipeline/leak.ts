@@ -10,6 +10,7 @@ import type { CommitFinding } from "../sources/push.js";
 import type { Deps } from "./context.js";
 import { metrics, observeContainment } from "../metrics/index.js";
 import { releaseIssueClaim } from "../store/reconcile.js";
+import { claimUntold, markListed, markTold } from "../store/told.js";
 import { updateKeyIssue } from "./issue-update.js";
 
 export interface RepoInfo extends RepoRef {
@@ -31,6 +32,8 @@ const initialState = { "live-candidate": "found", temporary: "temporary", exampl
 export interface TellOptions {
   labels: string[];
   assignees: () => Promise<string[]>;
+  /** Names the report telling it (the same on a retry): what it claims of the untold places (src/store/told.ts). */
+  reportId: string;
 }
 
 export interface HandleOptions extends TellOptions {
@@ -38,19 +41,11 @@ export interface HandleOptions extends TellOptions {
   contain: boolean;
 }
 
-const defaults: HandleOptions = { contain: true, labels: [ISSUE_LABEL], assignees: async () => [] };
+const defaults: HandleOptions = { contain: true, labels: [ISSUE_LABEL], assignees: async () => [], reportId: "scan" };
 
-/** Where a key was found (never its secret). */
-export interface Place {
-  commitSha: string;
-  path: string;
-  line: number;
-}
-
-/** A key to tell about in a repository's issue, with the places no earlier scan had recorded. */
+/** A key to tell about in a repository's issue (the places are in the store: src/store/told.ts). */
 export interface FoundKey {
   keyId: string;
-  fresh: Place[];
 }
 
 /** Everything that follows a scan in which credentials were found, in one go: record, contain, tell. */
@@ -77,7 +72,7 @@ export async function recordAndContain(deps: Deps, repo: RepoInfo, findings: Com
     const secret = places.find((p) => p.secret)?.secret;
     const kind = places[0].kind;
     await deps.store.upsertKey({ keyId, kind, secretHash: secret ? hashSecret(secret) : null, state: initialState[kind] });
-    const fresh: Place[] = [];
+    let fresh = 0;
     for (const p of places) {
       const isNew = await deps.store.addFinding({
         keyId,
@@ -88,14 +83,14 @@ export async function recordAndContain(deps: Deps, repo: RepoInfo, findings: Com
         kind: p.kind,
         secretHash: p.secret ? hashSecret(p.secret) : null,
       });
-      if (isNew) fresh.push({ commitSha: p.commitSha, path: p.path, line: p.line });
+      if (isNew) fresh++;
     }
-    metrics.findings.inc({ kind }, fresh.length);
+    metrics.findings.inc({ kind }, fresh);
     deps.log.info({ key: redactKeyId(keyId), kind, repo: fullName(repo), places: places.length }, "credential found");
     // Example keys get no AWS call and no issue: the check run notes them.
     if (kind === "example") continue;
     await contain(deps, keyId, { deactivate: opts.contain });
-    found.push({ keyId, fresh });
+    found.push({ keyId });
   }
   return found;
 }
@@ -163,15 +158,19 @@ export function lookupOwner(deps: Deps, keyId: string, kind: string) {
 }
 
 /** Opens the key's issue in this repository, or adds the new places to the one already open. */
-export async function tellKey(deps: Deps, octokit: Octokit, repo: RepoInfo, { keyId, fresh }: FoundKey, opts: TellOptions): Promise<void> {
+export async function tellKey(deps: Deps, octokit: Octokit, repo: RepoInfo, { keyId }: FoundKey, opts: TellOptions): Promise<void> {
   const name = fullName(repo);
   const existing = await deps.store.issueFor(name, keyId);
   if (existing && existing.number > 0) {
-    if (fresh.length === 0) return;
-    const lines = fresh.map((f) => `- ${code(f.path)}, line ${f.line}, in commit [${f.commitSha.slice(0, 7)}](${commitUrl(repo, f)})`);
+    // The places no comment or description has shown yet: this scan's, and any an earlier report
+    // recorded but died before telling.
+    const untold = await claimUntold(deps.store, name, keyId, opts.reportId);
+    if (untold.length === 0) return;
+    const lines = untold.map((f) => `- ${code(f.path)}, line ${f.line}, in commit [${f.commit_sha.slice(0, 7)}](${commitUrl(repo, { commitSha: f.commit_sha })})`);
     // A locked issue gets it in its description; a deleted one is replaced by a fresh issue (issue-update.ts).
     const text = [`${code(redactKeyId(keyId))} was pushed again:`, "", ...lines].join("\n");
     await updateKeyIssue(deps, octokit, repo, keyId, existing.number, { text, carry: false }, () => openAndRecord(deps, octokit, repo, keyId, opts));
+    await markTold(deps.store, name, keyId, opts.reportId);
     return;
   }
   if (!(await deps.store.claimIssue(name, keyId, CLAIM_MS))) {
@@ -190,8 +189,10 @@ export async function tellKey(deps: Deps, octokit: Octokit, repo: RepoInfo, { ke
 const CLAIM_MS = 30_000;
 
 /** Opens the key's issue in this repository (or finds it by its marker) and records its number. */
-export async function openAndRecord(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, opts: TellOptions): Promise<number> {
+export async function openAndRecord(deps: Deps, octokit: Octokit, repo: RepoInfo, keyId: string, opts: Omit<TellOptions, "reportId">): Promise<number> {
   const name = fullName(repo);
+  // Read before the report is: every one of these is in the description.
+  const listed = (await deps.store.findingsOf(keyId, name)).map((f) => f.id);
   const report = await leakReport(deps, repo, keyId);
   // The marker search needs keyfence's own label on the issue, whatever other labels are configured.
   const labels = [...new Set([ISSUE_LABEL, ...opts.labels])];
@@ -202,6 +203,7 @@ export async function openAndRecord(deps: Deps, octokit: Octokit, repo: RepoInfo
       return openIssue(octokit, repo, { title: leakIssueTitle(report), body: leakIssueBody(report), labels, assignees: await opts.assignees() });
     })());
   await deps.store.recordIssue(name, keyId, number);
+  await markListed(deps.store, listed);
   await deps.store.logAction({ keyId, repo: name, action: "issue-opened", detail: `opened issue #${number}` });
   deps.log.info({ key: redactKeyId(keyId), repo: name, issue: number }, "issue opened");
   return number;

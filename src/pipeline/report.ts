@@ -65,7 +65,7 @@ export async function sendReport(deps: Deps, queued: ReportJob): Promise<void> {
   const assignees = async () => (job.assignee && (await isCollaborator(octokit, job.repo, job.assignee)) ? [job.assignee] : []);
   for (const key of job.keys) {
     if (await told(deps, name, key.keyId, job.id)) continue;
-    await tellKey(deps, octokit, job.repo, key, { labels: job.labels, assignees });
+    await tellKey(deps, octokit, job.repo, key, { labels: job.labels, assignees, reportId: job.id });
     await deps.store.logAction({ keyId: key.keyId, repo: name, action: "reported", detail: job.id });
   }
   await reportCheck(octokit, job.repo, job.headSha, job.findings, job.problems);

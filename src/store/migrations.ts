@@ -203,6 +203,15 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex("parked_jobs_installation").on("parked_jobs").column("installation_id").execute();
     },
   },
+  // Which places each issue has shown (src/store/told.ts); those recorded before were all shown.
+  "0007_findings_told": {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("findings").addColumn("told_by", "text").execute();
+      await db.schema.alterTable("findings").addColumn("told_at", "text").execute();
+      await db.updateTable("findings").set((eb: any) => ({ told_by: eb.val("issue"), told_at: eb.ref("found_at") })).execute();
+      await db.schema.createIndex("findings_untold").on("findings").columns(["repo", "key_id", "told_at"]).execute();
+    },
+  },
 };
 
 /** An auto-numbered primary key, spelled the way each engine wants it. */

@@ -18,6 +18,9 @@ export interface FindingTable {
   kind: string;
   secret_hash: string | null;
   found_at: string;
+  /** The report that tells (or told) this place in the issue (src/store/told.ts). */
+  told_by: string | null;
+  told_at: string | null;
 }
 
 /** A leaked key, once, whatever the number of places it was seen. */
