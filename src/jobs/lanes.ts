@@ -17,12 +17,15 @@ export const sameLane: JobLanes = { rank: () => 0, limit: () => Number.POSITIVE_
  * reports, reports before backfills. A report (a push's issues and check run) mostly waits for
  * GitHub, which spaces an installation's writes about a second apart, so reports never hold more
  * than half the workers: a push that arrives during a burst of reports finds a free worker at once.
- * (With a single worker, a report still runs only when no push is waiting.)
+ * A backfill job scans a whole repository (minutes): backfills take what reports leave but one, so
+ * that with 3 workers or more one is always free for a push. (With one worker, a report or a
+ * backfill still runs only when no push is waiting; with two, both may run at once.)
  */
 export function keyfenceLanes(concurrency: number): JobLanes {
   const reports = Math.max(1, Math.floor(concurrency / 2));
+  const backfills = Math.max(1, concurrency - reports - 1);
   return {
     rank: (type) => (type === "report" ? 1 : type.startsWith("backfill") ? 2 : 0),
-    limit: (type) => (type === "report" ? reports : Number.POSITIVE_INFINITY),
+    limit: (type) => (type === "report" ? reports : type.startsWith("backfill") ? backfills : Number.POSITIVE_INFINITY),
   };
 }

@@ -199,6 +199,31 @@ describe.each(engines)("job queue: $name", (kind) => {
     await until(async () => started.length === 4 && (await q.pending()) === 0);
   });
 
+  it("never lets backfills and reports together hold every worker: with 4, a push starts at once", async () => {
+    const { queue: q } = await proc({ concurrency: 4, lanes: keyfenceLanes(4) });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const started: string[] = [];
+    for (let i = 0; i < 4; i++) await q.enqueue("backfill-repo", { i });
+    for (let i = 0; i < 4; i++) await q.enqueue("report", { i });
+    const slow = (type: string) => async () => {
+      started.push(type);
+      await held;
+    };
+    await q.start({ report: slow("report"), "backfill-repo": slow("backfill-repo"), push: async () => void started.push("push") });
+    try {
+      await until(() => started.length >= 3);
+      await new Promise((r) => setTimeout(r, 300)); // time enough for a fourth slow job to start, if one would
+      expect(started.filter((t) => t === "report")).toHaveLength(2);
+      expect(started.filter((t) => t === "backfill-repo")).toHaveLength(1);
+      await q.enqueue("push", {});
+      await until(() => started.includes("push"), 5_000);
+    } finally {
+      release();
+    }
+    await until(async () => started.length === 9 && (await q.pending()) === 0);
+  });
+
   it("is ready while open and says so", async () => {
     const { queue } = await proc();
     await queue.start({});
