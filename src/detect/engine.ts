@@ -30,9 +30,15 @@ function insideBlob(text: string, start: number, end: number): boolean {
   return alnum(text.charCodeAt(start - 2)) && alnum(text.charCodeAt(end + 1));
 }
 
+/**
+ * In binary data a string's neighbour is often a type or length byte that happens to be a lower-case
+ * letter (CPython's marshal writes `AKIA…` then `z`): there a key may be followed by one.
+ */
+const BINARY_KEY = new RegExp(keyIdRegex().source.replace("(?![A-Za-z0-9])", "(?![A-Z0-9])"), "y");
+
 export function findKeys(text: string, offsets: number[]): KeyHit[] {
   const hits: KeyHit[] = [];
-  const re = new RegExp(keyIdRegex().source, "y");
+  const re = offsets.length > 0 && text.includes("\0") ? BINARY_KEY : new RegExp(keyIdRegex().source, "y");
   const ph = new RegExp(placeholderKeyRegex().source, "y");
   let lastEnd = -1;
   for (const o of offsets) {
@@ -82,7 +88,8 @@ function better(a: RawFinding, b: RawFinding): RawFinding {
     merged.secret = other.secret;
     merged.secretCost = other.secretCost;
   }
-  merged.sessionToken ??= other.sessionToken;
+  // A token read through a decoder (`\/`, `%2F`) is whole; the plain layer may hold only a piece.
+  if (other.sessionToken && (!merged.sessionToken || other.sessionToken.length > merged.sessionToken.length)) merged.sessionToken = other.sessionToken;
   return merged;
 }
 

@@ -1,7 +1,7 @@
 // Pairs key IDs with secret access keys (and ASIA keys with session tokens)
 // found near them: named candidates first, then the nearest plausible one.
 import type { RawFinding } from "./types.js";
-import { SECRET_NAME, TOKEN_NAME, KEY_NAME, secretRegex, sessionTokenRegex, secretShape, isExampleKeyId, isExampleSecret } from "./rules.js";
+import { SECRET_NAME, TOKEN_NAME, KEY_NAME, AWS_SECRET_NAME, nameQualifier, secretRegex, sessionTokenRegex, secretShape, isExampleKeyId, isExampleSecret } from "./rules.js";
 
 export interface KeyHit {
   keyId: string;
@@ -13,7 +13,10 @@ interface Candidate {
   example: boolean;
   offset: number;
   line: number;
-  named: boolean;
+  /** 2: a name only AWS secrets go by; 1: another secret name (or a table header); 0: none */
+  named: 0 | 1 | 2;
+  /** The name's qualifier (nameQualifier), when it was written just before the value. */
+  qualifier?: string;
   weak: boolean;
 }
 
@@ -62,22 +65,35 @@ export function nameBefore(text: string, at: number): string {
   return text.slice(i + 1, end);
 }
 
-/** Does the text just before `at` (same line) name a secret? */
-function namedBefore(text: string, at: number, isName: RegExp): boolean {
+/**
+ * The name the text just before `at` gives a value of this kind (same line, or the line above for
+ * a value alone on its line), or undefined. `direct`: written right before it (`name = value`).
+ */
+function namedBefore(text: string, at: number, isName: RegExp): { name: string; direct: boolean } | undefined {
   const nm = nameBefore(text, at);
-  if (isName.test(nm) && !KEY_NAME.test(nm)) return true;
-  if (isName !== SECRET_NAME) return false;
+  if (isName.test(nm) && (!KEY_NAME.test(nm) || /secret/i.test(nm))) return { name: nm, direct: true };
+  if (isName !== SECRET_NAME) return undefined;
   const seg = text.slice(Math.max(0, at - 40), at);
   let line = seg.slice(seg.lastIndexOf("\n") + 1);
-  // A value alone on its line takes its name from the line above ("Secret access key:\n  wJal…").
+  // A value alone on its line takes its name from the line above ("Secret access key:\n  wJal…",
+  // or a YAML block scalar: "secret_access_key: >-\n  wJal…").
   if (/^[\s"'`]*$/.test(line)) {
     const ls = at - line.length - 1;
     if (ls > 0) line = text.slice(Math.max(0, text.lastIndexOf("\n", ls - 1) + 1, ls - 60), ls);
-    if (!/[:=]\s*$/.test(line)) return false;
+    if (!/[:=]\s*(?:[|>][-+]?)?\s*$/.test(line)) return undefined;
   }
   // …but not when another value sits in between ("secret: X, other: <candidate>").
-  return LOOSE_SECRET.test(line) && !/[A-Za-z0-9+/]{16,}[^A-Za-z0-9+/]+\S*$/.test(line.slice(line.search(LOOSE_SECRET)));
+  const from = line.search(LOOSE_SECRET);
+  if (from === -1 || /[A-Za-z0-9+/]{16,}[^A-Za-z0-9+/]+\S*$/.test(line.slice(from))) return undefined;
+  return { name: line.slice(from).replace(/[\s:=|>+-]+$/, ""), direct: false };
 }
+
+/**
+ * Where one record ends and the next begins, between a key and a candidate: a YAML list item, the
+ * next object of an array, an INI section, a YAML document. A secret across one is another
+ * record's (F2 of the probe: `- secret: S1\n  id: K1\n- secret: S2` pairs K1 with S1).
+ */
+const RECORD_START = /\n[ \t]*- |\}\s*,?\s*\{|\n[ \t]*\[[A-Za-z0-9 _.:-]{1,64}\][ \t]*\r?$|\n---/gm;
 
 function lineStartsOf(text: string, from: number, to: number): number[] {
   const starts = [from];
@@ -126,7 +142,8 @@ function collect(text: string, re: RegExp, win: Array<[number, number]>, starts:
       const value = m[0];
       const at = m.index + from;
       const line = lineOf(starts, at);
-      const named = namedBefore(text, at, isName) || headerNamesSecret(text, starts, line, at, isName);
+      const by = namedBefore(text, at, isName);
+      const named: Candidate["named"] = by ? (AWS_SECRET_NAME.test(by.name) ? 2 : 1) : headerNamesSecret(text, starts, line, at, isName) ? 1 : 0;
       let weak = false;
       if (isSecret) {
         const sh = secretShape(value);
@@ -134,10 +151,10 @@ function collect(text: string, re: RegExp, win: Array<[number, number]>, starts:
         const classes = Number(sh.upper) + Number(sh.lower) + Number(sh.digit);
         // Random 40-char secrets use ~29 distinct chars; words, paths and identifiers far fewer.
         const distinct = new Set(value).size;
-        if (named ? classes < 2 || distinct < 12 : !(sh.upper && sh.lower && sh.digit) || distinct < 20) continue;
+        if (named > 0 ? classes < 2 || distinct < 12 : !(sh.upper && sh.lower && sh.digit) || distinct < 20) continue;
         weak = sh.slashes >= 3;
       }
-      out.push({ value, offset: at, line, named, weak, example: isSecret && isExampleSecret(value) });
+      out.push({ value, offset: at, line, named, qualifier: by?.direct ? nameQualifier(by.name) : undefined, weak, example: isSecret && isExampleSecret(value) });
     }
   }
   return out;
@@ -161,7 +178,12 @@ function lowerBound(xs: number[], v: number): number {
   return lo;
 }
 
-function assign(keys: Array<KeyHit & { line: number }>, cands: Candidate[]): Map<number, { c: Candidate; cost: number }> {
+/** What a candidate's name costs it: a name only AWS secrets go by, another secret name, none. */
+const NAME_COST = [150, 40, 0] as const;
+
+type PairKey = KeyHit & { line: number; qualifier?: string };
+
+function assign(keys: PairKey[], cands: Candidate[], records: number[]): Map<number, { c: Candidate; cost: number }> {
   const edges: Edge[] = [];
   // Both lists are in text order; binary searches keep files with thousands of keys linear-ish.
   const keyOffs = keys.map((k) => k.offset);
@@ -179,12 +201,16 @@ function assign(keys: Array<KeyHit & { line: number }>, cands: Candidate[]): Map
       const lo = Math.min(cand.offset, key.offset);
       const hi = Math.max(cand.offset, key.offset);
       const between = lowerBound(keyOffs, hi) - lowerBound(keyOffs, lo + 1);
+      const crossed = lowerBound(records, hi) - lowerBound(records, lo);
       const cost =
         dl * 10 +
         (dl === 0 ? Math.min(dc, 2000) / 200 : 0) +
-        (cand.named ? 0 : 60) +
+        NAME_COST[cand.named] +
         (cand.offset < key.offset ? 2 : 0) +
         between * 40 +
+        crossed * 25 +
+        // AWS_ACCESS_KEY_ID_BACKUP goes with AWS_SECRET_ACCESS_KEY_BACKUP, not with AWS_SECRET_ACCESS_KEY
+        (key.qualifier !== undefined && cand.qualifier !== undefined && key.qualifier !== cand.qualifier ? 30 : 0) +
         (cand.weak ? 10 : 0) +
         // documentation secrets go with documentation keys
         (cand.example !== keyExample ? 100 : 0);
@@ -202,19 +228,53 @@ function assign(keys: Array<KeyHit & { line: number }>, cands: Candidate[]): Map
   return byKey;
 }
 
+/** Offsets of the record starts (RECORD_START) in the windows, sorted. */
+function recordStarts(text: string, win: Array<[number, number]>): number[] {
+  const out: number[] = [];
+  for (const [s, e] of win) {
+    const sub = text.slice(s, e);
+    RECORD_START.lastIndex = 0;
+    for (let m = RECORD_START.exec(sub); m; m = RECORD_START.exec(sub)) out.push(s + m.index);
+  }
+  return out;
+}
+
+/** Texts up to this size are searched whole for a key's secret written far from it. */
+const FAR_TEXT = 256 << 10;
+
+/**
+ * A key still without a secret, and one secret under an AWS-only name further away than the
+ * windows reach (`.s3cfg` sorts its settings: access_key on line 2, secret_key 60 lines down):
+ * when each is the only one of its kind in the text, they are a pair.
+ */
+function pairFarByName(text: string, keys: PairKey[], secretOf: Map<number, { c: Candidate; cost: number }>): void {
+  if (text.length > FAR_TEXT) return;
+  const lone = keys.map((k, i) => i).filter((i) => !secretOf.has(i) && !isExampleKeyId(keys[i]!.keyId));
+  if (lone.length !== 1) return;
+  const used = new Set([...secretOf.values()].map((v) => v.c.offset));
+  const all = collect(text, secretRegex(), [[0, text.length]], lineStartsOf(text, 0, text.length), SECRET_NAME, true);
+  const far = all.filter((c) => c.named === 2 && !c.example && !used.has(c.offset));
+  if (far.length === 1) secretOf.set(lone[0]!, { c: far[0]!, cost: 1000 });
+}
+
 /** Attach secrets and session tokens to the key hits of one text. */
 export function pairKeys(text: string, hits: KeyHit[]): RawFinding[] {
   if (hits.length === 0) return [];
   const win = windowsAround(text, hits.map((h) => h.offset));
   const starts = lineStartsOf(text, 0, win[win.length - 1]![1]);
-  const keys = hits.map((h) => ({ ...h, line: lineOf(starts, h.offset) }));
+  const keys: PairKey[] = hits.map((h) => {
+    const name = nameBefore(text, h.offset);
+    return { ...h, line: lineOf(starts, h.offset), qualifier: KEY_NAME.test(name) ? nameQualifier(name) : undefined };
+  });
+  const records = recordStarts(text, win);
   const secrets = collect(text, secretRegex(), win, starts, SECRET_NAME, true);
-  const secretOf = assign(keys, secrets);
+  const secretOf = assign(keys, secrets, records);
+  pairFarByName(text, keys, secretOf);
   const temp = keys.map((k, i) => ({ k, i })).filter(({ k }) => k.keyId.startsWith("ASIA"));
   const tokenOf = new Map<number, string>();
   if (temp.length > 0) {
     const tokens = collect(text, sessionTokenRegex(), win, starts, TOKEN_NAME, false);
-    const m = assign(temp.map((t) => t.k), tokens);
+    const m = assign(temp.map((t) => t.k), tokens, records);
     for (const [j, v] of m) tokenOf.set(temp[j]!.i, v.c.value);
   }
   return keys.map((k, i) => {

@@ -31,6 +31,16 @@ export const SECRET_NAME =
   /(secret|^sk$|_sk$|password|passwd|^pass$|pwd|credential|private_?key|aws_?key$)/i;
 export const TOKEN_NAME = /(session_?token|sessiontoken|security_?token|securitytoken|^token$|_token$|sts_?token)/i;
 export const KEY_NAME = /(access_?key_?id|accesskeyid|access_?key$|aws_?key_?id|key_?id$)/i;
+/** Names only an AWS secret access key goes by: they outrank `JWT_SECRET`, `password`… */
+export const AWS_SECRET_NAME = /(secret[\s_.-]*access[\s_.-]*key|aws[\s_.-]*secret|secret[\s_.-]*key$|^secret[\s_.-]*key)/i;
+
+/**
+ * What sets a name apart from the others of its kind: `AWS_ACCESS_KEY_ID_BACKUP` and
+ * `AWS_SECRET_ACCESS_KEY_BACKUP` both say BACKUP, `PROD_AWS_SECRET` says PROD, `JWT_SECRET` JWT.
+ */
+export function nameQualifier(name: string): string {
+  return name.toUpperCase().replace(/AWS|ACCESS|SECRET|KEY|ID|[^A-Z0-9]/g, "");
+}
 
 const PLACEHOLDER_WORDS = [
   "EXAMPLE",
@@ -43,8 +53,15 @@ const PLACEHOLDER_WORDS = [
   "PLACEHOLDER",
   "YOURKEY",
   "YOURACCESS",
+  "YOURS",
   "CHANGEME",
   "MYKEY",
+  "MYACCESS",
+  "ACCESSKEY",
+  "REPLACE",
+  "INSERT",
+  "QWERTY",
+  "ASDFGH",
 ];
 
 /** Longest run of chars each `step` apart (0: repeated, 1: ascending) and where it ends. */

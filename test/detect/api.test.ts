@@ -49,6 +49,8 @@ describe("scanText", () => {
     expect(scanText("AKIAIOSFODNN7EXAMPLE")[0]!.kind).toBe("example");
     expect(scanText("AKIAXXXXXXXXXXXXXXXX")[0]!.kind).toBe("example");
     expect(scanText("AKIA0000000000000000")[0]!.kind).toBe("example");
+    // Word placeholders people put in READMEs and templates.
+    for (const k of ["AKIAMYACCESSKEYID123", "AKIAREPLACEWITHYOURS", "AKIAQWERTYUIOPASDFGH", "AKIAINSERTKEYIDHERE2"]) expect(scanText(`id=${k}`)[0]!.kind, k).toBe("example");
   });
 
   it("ignores IAM unique identifiers and glued runs", () => {

@@ -31,6 +31,14 @@ const cases: Array<[string, string, Array<[string, string | undefined]>]> = [
   ["example secret stays with the example key", `AKIAIOSFODNN7EXAMPLE\nreal: ${K(26)}\nwJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n`, [[K(26), undefined]]],
   ["name on the line above", `Access key ID:\n  ${K(27)}\nchecksum ${S(98)}\n\nSecret access key:\n  ${S(27)}\n`, [[K(27), S(27)]]],
   ["json escaped newline prefix", JSON.stringify({ creds: `\n${K(25)}\n${S(25)}\n` }), [[K(25), S(25)]]],
+  // Found by probing with formats the corpus lacked:
+  ["sorted env: _BACKUP goes with _BACKUP", `AWS_ACCESS_KEY_ID="${K(28)}"\nAWS_ACCESS_KEY_ID_BACKUP="${K(29)}"\nAWS_REGION="us-east-1"\nAWS_SECRET_ACCESS_KEY="${S(28)}"\nAWS_SECRET_ACCESS_KEY_BACKUP="${S(29)}"\n`, [[K(28), S(28)], [K(29), S(29)]]],
+  ["yaml list, secret first in each item", `credentials:\n  - secret_access_key: ${S(30)}\n    access_key_id: ${K(30)}\n  - secret_access_key: ${S(31)}\n    access_key_id: ${K(31)}\n`, [[K(30), S(30)], [K(31), S(31)]]],
+  ["minified objects, secret first", `e.exports={envs:[{name:"prod",secretAccessKey:"${S(32)}",accessKeyId:"${K(32)}"},{name:"stage",secretAccessKey:"${S(33)}",accessKeyId:"${K(33)}"}]}`, [[K(32), S(32)], [K(33), S(33)]]],
+  ["named secret 8 lines down beats an unnamed blob next to the key", `deploy_key_id: ${K(34)}\n  upload_nonce: h0vRLh1gg0W+duhvEwsNNadOh2fC0WmeeC6M/wQ9\n${"  step: done\n".repeat(6)}deploy_secret: ${S(34)}\n`, [[K(34), S(34)]]],
+  ["AWS_SECRET_ACCESS_KEY beats a closer JWT_SECRET", `AWS_ACCESS_KEY_ID=${K(35)}\nJWT_SECRET=FIHi5L1UMzEue5eiKkthebmIYYbkHYaXVnIQ1dVV\nAWS_SECRET_ACCESS_KEY=${S(35)}\n`, [[K(35), S(35)]]],
+  ["yaml folded block scalar", `app:\n  session_secret: ZS6TZFA1wGuVFLU0Jmyx4Cp8MOf0nKw1roHAiH63\n  aws:\n    access_key_id: ${K(36)}\n    secret_access_key: >-\n      ${S(36)}\n`, [[K(36), S(36)]]],
+  [".s3cfg: secret_key 30 lines below access_key", `[default]\naccess_key = ${K(37)}\n${Array.from({ length: 30 }, (_, i) => `option_${i} = False`).join("\n")}\nsecret_key = ${S(37)}\n`, [[K(37), S(37)]]],
 ];
 describe("pairing and formats", () => {
   for (const [name, text, want] of cases) {
@@ -40,4 +48,14 @@ describe("pairing and formats", () => {
       expect(got.filter((f) => f.kind !== "example").map((f) => f.keyId).sort()).toEqual(want.map(([k]) => k).sort());
     });
   }
+});
+
+describe("session tokens written escaped", () => {
+  const tok = `IQoJb3JpZ2luX2VjE${"a1B2c3D4e5".repeat(15)}/${"F6g7H8i9J0".repeat(15)}+${"kLmNoPqRsT".repeat(12)}`;
+  it("keeps the whole token, not the longest unescaped piece", () => {
+    const json = JSON.stringify({ AccessKeyId: T(40), SecretAccessKey: S(40), SessionToken: tok }).replace(/\//g, "\\/");
+    const dotnet = JSON.stringify({ AccessKeyId: T(40), SecretAccessKey: S(40), SessionToken: tok }).replace(/\+/g, "\\u002B");
+    const url = `https://b.s3.amazonaws.com/x?X-Amz-Credential=${T(40)}%2F20261129%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Security-Token=${encodeURIComponent(tok)}`;
+    for (const text of [json, dotnet, url]) expect(scanText(text).find((f) => f.keyId === T(40))?.sessionToken).toBe(tok);
+  });
 });

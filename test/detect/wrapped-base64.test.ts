@@ -38,4 +38,14 @@ describe("base64 wrapped over lines", () => {
       expect(f).toMatchObject([{ keyId: key, secret, line: 1 + Math.floor(keyAt / width) }]);
     }
   });
+
+  it("keeps a last line of 2 or 3 characters and its padding (`SAo=`)", () => {
+    const key = makeKeyId("AKIA", 123456789012n, 0x1234567n);
+    for (const pad of ["", "x", "xx", "xxx"]) {
+      const file = `# xxxxxxxxxxx${pad}\naws_secret_access_key=${secret}\naws_access_key_id=${key}\n`;
+      const enc = Buffer.from(file).toString("base64");
+      const text = `${wrap(enc, 76, "\n")}\n`;
+      expect(scanText(text), `${JSON.stringify(text.split("\n").at(-2))}`).toMatchObject([{ keyId: key, secret }]);
+    }
+  });
 });

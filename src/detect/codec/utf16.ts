@@ -22,7 +22,13 @@ export const utf16: Codec = {
       let t = "";
       for (let i = 0; i < m[0].length; i += 2) t += m[0][i];
       // Big-endian text ("\0X\0Y\0Z") matches from X; the leading NUL and the final Z are kept as they are.
-      return { text: t, at: (j) => start + 2 * j };
+      // Otherwise a space keeps a neighbouring byte from gluing onto the run: .NET's string heap
+      // puts each string's length just before it, and a 40-character string's length byte is "Q".
+      const end = start + m[0].length;
+      const before = start > 0 && window[start - 1] !== "\0" ? " " : "";
+      const after = end < window.length && !/[\x20-\x7e]/.test(window[end]!) ? " " : "";
+      const lead = before.length;
+      return { text: before + t + after, at: (j) => start + 2 * Math.max(0, Math.min(j - lead, t.length - 1)) };
     });
   },
 };

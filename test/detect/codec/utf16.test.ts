@@ -10,6 +10,13 @@ describe("utf16 codec", () => {
     const be = Buffer.from("id=AKIA1234 ok", "utf16le").swap16().toString("latin1");
     expect(utf16.decode(be)!.text).toBe("\0id=AKIA1234 ok");
   });
+  it("keeps the byte before a run apart from it (a .NET string heap's length byte)", () => {
+    const secret = "t+Mq".repeat(10);
+    const heap = Buffer.concat([Buffer.from([0, 0x51]), Buffer.from(secret, "utf16le"), Buffer.from([0])]).toString("latin1");
+    const d = utf16.decode(heap)!;
+    expect(d.text).toContain(` ${secret} `);
+    expect(d.map[d.text.indexOf(secret)]).toBe(2);
+  });
   it("triggers only with NULs and a UTF-16 prefix", () => {
     expect(utf16.triggers("AKIA", { prefixOffsets: [0] })).toEqual([]);
     expect(utf16.triggers("A\0K\0I\0A\0", { prefixOffsets: [] })).toEqual([2]);
