@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, chmodSync, truncateSync, appendFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, truncateSync, appendFileSync, openSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KEY, SECRET, makeKeyId, makeSecret } from "./detect/helpers.js";
@@ -124,15 +124,70 @@ describe("keyfence scan", () => {
     expect(missing.stderr).toContain("cannot read");
   });
 
-  it("reports unreadable files on stderr and goes on", async () => {
-    if (process.getuid?.() === 0) return; // root reads everything
-    const p = join(dir, "tree/sub/secret.bin");
-    writeFileSync(p, "x");
-    chmodSync(p, 0);
-    const r = await keyfence([join(dir, "tree")]);
-    expect(r.stderr).toContain("cannot read");
+  it("reports unreadable files on stderr and goes on; the scan then fails unless a live key was found", async () => {
+    // /proc/self/mem cannot be read from its start, even by root (EIO): an unreadable file anywhere.
+    const unreadable = "/proc/self/mem";
+    const alone = await keyfence([unreadable]);
+    expect(alone.stderr).toContain(`cannot read ${unreadable}: EIO`);
+    expect(alone.code).toBe(2);
+    writeFileSync(join(dir, "example-only.env"), "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n");
+    expect((await keyfence([join(dir, "example-only.env"), unreadable])).code).toBe(2);
+    expect((await keyfence([join(dir, "example-only.env")])).code).toBe(0);
+    const withLive = await keyfence([join(dir, "tree/app.env"), unreadable]);
+    expect(withLive.code).toBe(1);
+    expect(withLive.stderr).toContain("cannot read");
+  });
+
+  it("follows symlinks only within the tree; a dangling one or a loop is noted, not a failure", async () => {
+    const t = join(dir, "links");
+    mkdirSync(join(t, "d"), { recursive: true });
+    writeFileSync(join(t, "d", "app.env"), `AWS_ACCESS_KEY_ID=${KEY}\n`);
+    symlinkSync("/", join(t, "root"));
+    symlinkSync(join(dir, "tree"), join(t, "elsewhere"));
+    symlinkSync("d", join(t, "again"));
+    symlinkSync("..", join(t, "d", "up"));
+    symlinkSync("/nonexistent", join(t, "dangling"));
+    const r = await keyfence(["--format", "json", t]);
     expect(r.code).toBe(1);
-    rmSync(p);
+    const paths = (JSON.parse(r.stdout) as { findings: Array<{ path: string }> }).findings.map((f) => f.path);
+    expect(paths).toEqual([join(t, "again", "app.env")]); // the same directory twice is walked once (by its first name)
+    expect(r.stderr).toContain(`${join(t, "root")}: not followed: a symlink to /, outside ${t}`);
+    expect(r.stderr).toContain("not followed: a symlink to");
+    expect(r.stderr).toContain(`cannot read ${join(t, "dangling")}: ENOENT`);
+    rmSync(join(t, "d", "app.env"));
+    expect((await keyfence([t])).code).toBe(0);
+  });
+
+  it("reads a FIFO named on the command line, and reports overlapping paths once", async () => {
+    const fifo = join(dir, "creds.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const writer = spawn("sh", ["-c", `printf 'AWS_ACCESS_KEY_ID=${KEY}\\n' > '${fifo}'`]);
+    const r = keyfenceChild(["--format", "json", fifo]);
+    writer.kill();
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { findings: unknown[] }).findings).toHaveLength(1);
+    const tree = join(dir, "tree");
+    const once = await keyfence(["--format", "json", tree, `${tree}/`, join(tree, "app.env"), join(tree, ".", "sub", "..")]);
+    const twice = (JSON.parse(once.stdout) as { findings: Array<{ path: string; line: number }> }).findings;
+    expect(new Set(twice.map((f) => `${f.path}:${f.line}`)).size).toBe(twice.length);
+    expect(twice.length).toBe((JSON.parse((await keyfence(["--format", "json", tree])).stdout) as { findings: unknown[] }).findings.length);
+  });
+
+  it("prints a file name with a newline or a terminal escape in it on one line", async () => {
+    const odd = join(dir, "odd");
+    mkdirSync(odd);
+    writeFileSync(join(odd, "a\nb\x1b[31m.env"), `AWS_ACCESS_KEY_ID=${KEY}\n`);
+    const r = await keyfence([odd]);
+    expect(r.stdout).toContain("a\\x0ab\\x1b[31m.env:1:19: live-candidate");
+    expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(2);
+  });
+
+  it("exits 2 with a message when the report cannot be written", () => {
+    const full = openSync("/dev/full", "w");
+    const r = spawnSync(TSX, [MAIN, "scan", join(dir, "tree/app.env")], { stdio: ["pipe", full, "pipe"], encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+    closeSync(full);
+    expect(r.stderr).toContain("cannot write the report: ENOSPC");
+    expect(r.status).toBe(2);
   });
 
   it("emits SARIF 2.1.0 that code scanning accepts", async () => {
@@ -152,6 +207,16 @@ describe("keyfence scan", () => {
     expect(res.level).toBe("error");
     expect(r.stdout).not.toContain(KEY);
     expect(r.stdout).not.toContain(SECRET);
+  });
+
+  it("gives SARIF paths relative to the repository root, wherever it is run from", async () => {
+    const repo = join(dir, "sarif-repo");
+    mkdirSync(join(repo, "sub", "deeper"), { recursive: true });
+    git(repo, "init", "-q");
+    writeFileSync(join(repo, "sub", "deeper", "k.env"), `AWS_ACCESS_KEY_ID=${KEY}\n`);
+    const r = await keyfence(["--format", "sarif", "."], { cwd: join(repo, "sub") });
+    const uris = JSON.parse(r.stdout).runs[0].results.map((x: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }) => x.locations[0]!.physicalLocation.artifactLocation.uri);
+    expect(uris).toEqual(["sub/deeper/k.env"]);
   });
 
   it("--staged scans the index, not the working tree, with staged line numbers", async () => {

@@ -58,7 +58,10 @@ interface Helper {
 
 export interface ScanSink {
   findings(f: Finding[]): void;
+  /** A path that could not be read. */
   warn(path: string, e: unknown): void;
+  /** A path left alone on purpose (a symlink out of the tree). */
+  note?(path: string, why: string): void;
 }
 
 export interface PoolOptions {
@@ -110,7 +113,7 @@ export async function scanPaths(roots: string[], sink: ScanSink, opts: PoolOptio
   const onReply = (h: Helper, m: Reply) => {
     if ("hit" in m) handed.push(m.hit);
     else if ("findings" in m) sink.findings(m.findings);
-    else if ("error" in m) process.stderr.write(`keyfence scan: cannot read ${m.error[0]}: ${m.error[1]}\n`);
+    else if ("error" in m) sink.warn(m.error[0], Object.assign(new Error(m.error[1]), { code: m.error[1] }));
     else h.finished = true;
     poke();
   };
@@ -158,6 +161,7 @@ export async function scanPaths(roots: string[], sink: ScanSink, opts: PoolOptio
         publish(false);
       },
       sink.warn,
+      sink.note,
     );
     ok &&= found;
   }

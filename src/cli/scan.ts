@@ -1,5 +1,8 @@
 // `keyfence scan`: files, directories, stdin, the git index (--staged) or the
 // whole history (--history). All I/O lives in src/cli; src/detect is pure.
+import { spawnSync } from "node:child_process";
+import { lstatSync, realpathSync } from "node:fs";
+import { normalize, resolve, sep } from "node:path";
 import { createStreamScanner, type Finding } from "../detect/index.js";
 import { scanPaths } from "./scan-pool.js";
 import { errorCode } from "./scan-file.js";
@@ -76,8 +79,14 @@ export async function scanCommand(args: string[]): Promise<number> {
     else {
       const paths = o.paths.length ? o.paths : ["."];
       if (paths.includes("-")) sink(await scanStream(process.stdin, "-"));
-      const roots = paths.filter((p) => p !== "-");
-      if (roots.length && !(await scanPaths(roots, { findings: sink, warn: warnUnreadable }, { threads: Number(process.env.KEYFENCE_THREADS) || undefined })).ok) failed = true;
+      const roots = distinctRoots(paths.filter((p) => p !== "-"));
+      const warn = (p: string, e: unknown) => {
+        // A dangling symlink or a loop has nothing to read: noted, not a failure.
+        if (!isBrokenLink(p, e)) failed = true;
+        warnUnreadable(p, e);
+      };
+      const note = (p: string, why: string) => process.stderr.write(`keyfence scan: ${p}: ${why}\n`);
+      if (roots.length && !(await scanPaths(roots, { findings: sink, warn, note }, { threads: threadsSetting() })).ok) failed = true;
     }
   } catch (e) {
     process.stderr.write(`keyfence scan: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -86,11 +95,65 @@ export async function scanCommand(args: string[]): Promise<number> {
   findings.sort((a, b) => cmp(a.path ?? "", b.path ?? "") || cmp(a.commit ?? "", b.commit ?? "") || a.line - b.line || a.column - b.column);
   const ro: ReportOptions = { showSecrets: o.showSecrets };
   // SARIF's module (and node:crypto) is loaded only when asked for.
-  const out =
-    o.format === "json" ? formatJson(findings, ro) : o.format === "sarif" ? (await import("./report/sarif.js")).formatSarif(findings, ro, base) : formatText(findings, ro);
-  await new Promise<void>((res) => process.stdout.write(out, () => res()));
+  let out: string;
+  if (o.format === "sarif") {
+    // Code scanning wants paths relative to the repository root: a path scan's are the current
+    // directory's, so they are made absolute and the root is the repository's, if there is one.
+    const pathScan = !o.staged && !o.history;
+    if (pathScan) base = repositoryRoot(process.cwd()) ?? process.cwd();
+    const located = pathScan ? findings.map((f) => (f.path && f.path !== "-" ? { ...f, path: resolve(f.path) } : f)) : findings;
+    out = (await import("./report/sarif.js")).formatSarif(located, ro, base);
+  } else out = o.format === "json" ? formatJson(findings, ro) : formatText(findings, ro);
+  // The stream also emits the error, after the callback: it stays handled.
+  const writeError = await new Promise<Error | undefined>((res) => {
+    process.stdout.on("error", res);
+    process.stdout.write(out, (e) => res(e ?? undefined));
+  });
+  if (writeError) {
+    process.stderr.write(`keyfence scan: cannot write the report: ${errorCode(writeError)}\n`);
+    return 2;
+  }
   if (findings.some(isLive)) return 1;
-  return failed && findings.length === 0 ? 2 : 0;
+  // Something could not be read: it may hold a key, so the scan did not pass.
+  return failed ? 2 : 0;
+}
+
+/** KEYFENCE_THREADS, within reason (each thread holds a 16 MiB read buffer). */
+function threadsSetting(): number | undefined {
+  const n = Number(process.env.KEYFENCE_THREADS);
+  return n >= 1 ? Math.min(Math.floor(n), 64) : undefined;
+}
+
+/** The paths to walk, each once: `t1`, `./t1/` and `t1/a.env` are one root. */
+function distinctRoots(paths: string[]): string[] {
+  const roots = [...new Set(paths.map((p) => normalize(p)))];
+  const real = roots.map((p) => {
+    try {
+      return realpathSync.native(p);
+    } catch {
+      return undefined;
+    }
+  });
+  return roots.filter((_, i) => {
+    const r = real[i];
+    if (r === undefined) return true; // reported when walked
+    return !real.some((o, j) => o !== undefined && j !== i && (o === r ? j < i : r.startsWith(o.endsWith(sep) ? o : o + sep)));
+  });
+}
+
+function isBrokenLink(p: string, e: unknown): boolean {
+  const code = errorCode(e);
+  if (code !== "ENOENT" && code !== "ELOOP") return false;
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function repositoryRoot(cwd: string): string | undefined {
+  const r = spawnSync("git", ["rev-parse", "--show-toplevel"], { cwd, encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
 }
 
 /** Code-unit order: as deterministic as localeCompare, without its start-up cost (ICU's collator, ~8 ms). */

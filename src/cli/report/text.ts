@@ -4,7 +4,7 @@ import { isLive } from "./types.js";
 export function formatText(findings: Reported[], o: ReportOptions): string {
   const lines: string[] = [];
   for (const f of findings) {
-    const where = `${f.commit ? `${f.commit.slice(0, 12)}:` : ""}${f.path ?? "-"}:${f.line}:${f.column}`;
+    const where = `${f.commit ? `${f.commit.slice(0, 12)}:` : ""}${printable(f.path ?? "-")}:${f.line}:${f.column}`;
     const id = o.showSecrets ? f.keyId : f.redacted;
     const extra: string[] = [];
     if (f.accountHint) extra.push(`account ${f.accountHint}`);
@@ -17,4 +17,9 @@ export function formatText(findings: Reported[], o: ReportOptions): string {
   const live = findings.filter(isLive).length;
   lines.push(`${findings.length} finding(s), ${live} live or temporary`);
   return lines.join("\n") + "\n";
+}
+
+/** A file name as one line of plain text: a newline or a terminal escape in it is shown escaped. */
+function printable(name: string): string {
+  return name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
