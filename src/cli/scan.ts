@@ -74,8 +74,8 @@ export async function scanCommand(args: string[]): Promise<number> {
   try {
     // git paths are relative to the repository root, which is also the SARIF base then. git's
     // side (child processes, the history engine) is loaded only when asked for.
-    if (o.staged) base = await (await import("./scan-git.js")).scanStaged(o.paths[0] ?? ".", sink);
-    else if (o.history) base = await (await import("./scan-git.js")).scanHistory(o.paths[0] ?? ".", sink);
+    if (o.staged) base = await (await import("./scan-git.js")).scanStaged(o.paths, sink);
+    else if (o.history) base = await (await import("./scan-git.js")).scanHistory(o.paths, sink, () => (failed = true));
     else {
       const paths = o.paths.length ? o.paths : ["."];
       if (paths.includes("-")) sink(await scanStream(process.stdin, "-"));
@@ -104,10 +104,14 @@ export async function scanCommand(args: string[]): Promise<number> {
     const located = pathScan ? findings.map((f) => (f.path && f.path !== "-" ? { ...f, path: resolve(f.path) } : f)) : findings;
     out = (await import("./report/sarif.js")).formatSarif(located, ro, base);
   } else out = o.format === "json" ? formatJson(findings, ro) : formatText(findings, ro);
-  // The stream also emits the error, after the callback: it stays handled.
+  // The stream also emits the error, just after the callback: it is handled until then.
   const writeError = await new Promise<Error | undefined>((res) => {
-    process.stdout.on("error", res);
-    process.stdout.write(out, (e) => res(e ?? undefined));
+    const onError = (e: Error) => res(e);
+    process.stdout.on("error", onError);
+    process.stdout.write(out, (e) => {
+      res(e ?? undefined);
+      setImmediate(() => process.stdout.off("error", onError));
+    });
   });
   if (writeError) {
     process.stderr.write(`keyfence scan: cannot write the report: ${errorCode(writeError)}\n`);

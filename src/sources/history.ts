@@ -19,6 +19,8 @@ export interface HistoryOptions {
   wholeBlobLimit?: number;
   /** Blobs larger than this are not scanned at all (counted as skipped). Default 256 MiB. */
   maxBlobBytes?: number;
+  /** Called for each blob left unscanned for its size. */
+  onSkip?(blob: string, size: number): void;
   /** Called every so often with the running totals. */
   onProgress?(p: HistoryProgress): void;
   /** Revisions to attribute against (default `--all`: every ref, pull-request refs included). */
@@ -154,8 +156,12 @@ export async function scanAllBlobs(
     const sizes: number[] = [];
     let skipped = 0;
     let total = 0;
+    const skip = (sha: string, size: number) => {
+      skipped++;
+      opts.onSkip?.(sha, size);
+    };
     const want = (sha: string, size: number) => {
-      if (size > max) skipped++;
+      if (size > max) skip(sha, size);
       else {
         shas.push(sha);
         sizes.push(size);
@@ -186,9 +192,8 @@ export async function scanAllBlobs(
     let fromPacks = 0;
     const objects = opts.packs === false ? undefined : await objectsDir(gitDir);
     if (objects && !existsSync(join(objects, "info", "alternates"))) {
-      const packed = scanPacks(join(objects, "pack"), whole, max, onBlob);
+      const packed = scanPacks(join(objects, "pack"), whole, max, onBlob, skip);
       fromPacks = packed.covered.size;
-      skipped += packed.skipped;
       for (const [sha, size] of packed.suspects) if (!packed.covered.has(sha)) want(sha, size);
       const loose: string[] = [];
       for (const d of await readdir(objects).catch(() => [] as string[])) {
@@ -245,15 +250,15 @@ function scanPacks(
   whole: number,
   max: number,
   onBlob: (sha: string, size: number, fs: Finding[]) => void,
-): { covered: Set<string>; suspects: Map<string, number>; skipped: number } {
+  skip: (sha: string, size: number) => void,
+): { covered: Set<string>; suspects: Map<string, number> } {
   const covered = new Set<string>();
   const suspect = new Map<string, number>();
-  let skipped = 0;
   let names: string[];
   try {
     names = readdirSync(packDir).filter((n) => n.endsWith(".idx"));
   } catch {
-    return { covered, suspects: suspect, skipped };
+    return { covered, suspects: suspect };
   }
   for (const name of names) {
     const packPath = join(packDir, name.slice(0, -4) + ".pack");
@@ -363,7 +368,7 @@ function scanPacks(
         };
         if (kind === 3) {
           if (objSize > max) {
-            skipped++;
+            skip(sha, objSize);
             taint[pos] = 2;
             continue;
           }
@@ -387,7 +392,7 @@ function scanPacks(
         const delta = inflater.inflate(reader.read(start + p, end - start - p), objSize);
         const size = deltaTargetSize(delta);
         if (size > max) {
-          skipped++;
+          skip(sha, size);
           taint[pos] = 2;
           continue;
         }
@@ -404,7 +409,7 @@ function scanPacks(
       closeSync(fd);
     }
   }
-  return { covered, suspects: suspect, skipped };
+  return { covered, suspects: suspect };
 }
 
 /** The size of the object a delta produces (its second varint). */
@@ -573,6 +578,13 @@ async function feed(child: ChildProcessWithoutNullStreams, shas: string[], from:
   } finally {
     child.stdin.end();
   }
+}
+
+/** Scans the given blobs, read by ID through one `cat-file --batch`; objects not there are left out. */
+export async function scanBlobs(gitDir: string, shas: string[], onBlob: (sha: string, size: number, fs: Finding[]) => void): Promise<void> {
+  const reader = git(gitDir, ["cat-file", "--batch"]);
+  reader.child.stdin.on("error", () => undefined); // a git that died says why through reader.done
+  await Promise.all([feed(reader.child, shas, 0, shas.length), readBlobs(reader.child, WHOLE, onBlob), reader.done]);
 }
 
 /** Parses `cat-file --batch` output ("<sha> blob <size>\n<bytes>\n" records) and scans each blob. */
