@@ -31,6 +31,8 @@ export function stableBase64(bytes: Uint8Array): string[] {
 }
 
 export const BASE64_NEEDLES: string[] = KEY_PREFIXES.flatMap((p) => stableBase64(Buffer.from(p, "latin1")));
+/** UTF-16LE text base64-encoded: PowerShell's -EncodedCommand, .NET's Convert.ToBase64String(Encoding.Unicode…). */
+export const UTF16_BASE64_NEEDLES: string[] = KEY_PREFIXES.flatMap((p) => stableBase64(Buffer.from(p, "utf16le")));
 /** The same, base64-encoded twice (e.g. a Secret manifest inside base64-encoded Helm values). */
 export const BASE64_NEEDLES_2: string[] = BASE64_NEEDLES.flatMap((n) => stableBase64(Buffer.from(n, "latin1")));
 
@@ -41,7 +43,7 @@ export function wrappedForms(n: string): string[] {
   return out;
 }
 export const WRAPPED_NEEDLES: string[] = [...BASE64_NEEDLES, ...BASE64_NEEDLES_2].flatMap(wrappedForms);
-const NEEDLE_SET = new NeedleSet([...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...WRAPPED_NEEDLES]);
+const NEEDLE_SET = new NeedleSet([...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...WRAPPED_NEEDLES, ...UTF16_BASE64_NEEDLES]);
 
 // A run, possibly wrapped over several lines (`base64` wraps at 76, PEM at 64); the last line may
 // be as short as 2 characters and its padding (`SAo=`).
@@ -57,12 +59,22 @@ function printable(b: Uint8Array): boolean {
   return bad === 0 || (b.length >= 64 && bad * 20 < b.length);
 }
 
-function decodeRun(run: string): { text: string; shift: number } | null {
+/** UTF-16LE text of the Latin-1 range: every other byte is zero (PowerShell's -EncodedCommand). */
+function utf16le(b: Uint8Array): boolean {
+  if (b.length < 16) return false;
+  let zeros = 0;
+  for (let i = 1; i < b.length; i += 2) if (b[i] === 0) zeros++;
+  return zeros * 10 >= (b.length >> 1) * 9 && printable(Buffer.from(b).subarray(0, b.length & ~1).filter((_, i) => i % 2 === 0));
+}
+
+/** The text a run decodes to; `width`: bytes per character (2 for UTF-16LE). */
+function decodeRun(run: string): { text: string; shift: number; width: 1 | 2 } | null {
   for (let shift = 0; shift < 4 && run.length - shift >= 16; shift++) {
     const body = run.slice(shift).replace(/=+$/, "");
     const usable = body.length - (body.length % 4 === 1 ? 1 : 0);
     const bytes = Buffer.from(body.slice(0, usable), "base64");
-    if (printable(bytes)) return { text: bytes.toString("latin1"), shift };
+    if (printable(bytes)) return { text: bytes.toString("latin1"), shift, width: 1 };
+    if (utf16le(bytes)) return { text: bytes.subarray(0, bytes.length & ~1).toString("utf16le"), shift, width: 2 };
   }
   return null;
 }
@@ -78,7 +90,7 @@ function decodeAt(run: string, base: number, text: string[], map: number[]): boo
   if (!d || d.text.length < 8) return false;
   for (let j = 0; j < d.text.length; j++) {
     text.push(d.text[j]!);
-    map.push(base + d.shift + Math.floor((j * 4) / 3));
+    map.push(base + d.shift + Math.floor((j * d.width * 4) / 3));
   }
   return true;
 }

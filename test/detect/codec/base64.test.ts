@@ -34,4 +34,16 @@ describe("base64 codec", () => {
   it("returns null when nothing decodes", () => {
     expect(base64.decode("just some words here")).toBeNull();
   });
+
+  it("decodes base64 of UTF-16LE text (PowerShell -EncodedCommand), wherever the key falls", async () => {
+    const { scanText } = await import("../../../src/detect/index.js");
+    const { makeKeyId, makeSecret } = await import("../helpers.js");
+    for (let pad = 0; pad < 6; pad++) {
+      const k = makeKeyId("AKIA", 123456789012n, BigInt(pad));
+      const s = makeSecret(pad);
+      const cmd = `${"x".repeat(pad)}$env:AWS_ACCESS_KEY_ID='${k}'; $env:AWS_SECRET_ACCESS_KEY='${s}'; aws s3 ls`;
+      const text = `<Arguments>-NoProfile -EncodedCommand ${Buffer.from(cmd, "utf16le").toString("base64")}</Arguments>`;
+      expect(scanText(text), `pad ${pad}`).toMatchObject([{ keyId: k, secret: s, encoding: "base64" }]);
+    }
+  });
 });
