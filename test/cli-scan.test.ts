@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, truncateSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KEY, SECRET, makeKeyId, makeSecret } from "./detect/helpers.js";
-import { scanCommand } from "../src/cli/scan.js";
+import { keyfence } from "./helpers/scan-cli.js";
 import { scanPaths, type PoolOptions } from "../src/cli/scan-pool.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -20,33 +20,6 @@ function keyfenceChild(args: string[], opts: { cwd?: string; input?: string; env
     env: { ...process.env, NODE_OPTIONS: "", ...opts.env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Runs scanCommand in this process, capturing its output (much faster than a child). */
-async function keyfence(args: string[], opts: { cwd?: string } = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  const cwd = process.cwd();
-  const capture = (sink: string[]) =>
-    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      sink.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
-      const cb = rest.find((r) => typeof r === "function") as (() => void) | undefined;
-      cb?.();
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = capture(out);
-  process.stderr.write = capture(err);
-  try {
-    if (opts.cwd) process.chdir(opts.cwd);
-    const code = await scanCommand(args);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.chdir(cwd);
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
 }
 
 const git = (cwd: string, ...args: string[]) => {
