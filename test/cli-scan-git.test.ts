@@ -1,11 +1,10 @@
 // `keyfence scan --staged` and `--history` on real git repositories built in a temporary directory.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, truncateSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KEY, SECRET, makeKeyId, makeSecret } from "./detect/helpers.js";
-import { keyfence } from "./helpers/scan-cli.js";
+import { git, keyfence } from "./helpers/scan-cli.js";
 import { scanHistory, scanStaged } from "../src/cli/scan-git.js";
 import type { Reported } from "../src/cli/report/types.js";
 
@@ -24,12 +23,6 @@ async function direct(fn: typeof scanStaged, paths: string[], cwd: string): Prom
   }
   return found;
 }
-
-const git = (cwd: string, ...args: string[]) => {
-  const r = spawnSync("git", args, { cwd, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout;
-};
 
 let dir: string;
 const KEY2 = makeKeyId("ASIA", 210987654321n);

@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, truncateSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KEY, SECRET, makeKeyId, makeSecret } from "./detect/helpers.js";
-import { keyfence } from "./helpers/scan-cli.js";
+import { git, keyfence } from "./helpers/scan-cli.js";
 import { scanPaths, type PoolOptions } from "../src/cli/scan-pool.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -21,12 +21,6 @@ function keyfenceChild(args: string[], opts: { cwd?: string; input?: string; env
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
-const git = (cwd: string, ...args: string[]) => {
-  const r = spawnSync("git", args, { cwd, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout;
-};
 
 let dir: string;
 const KEY2 = makeKeyId("ASIA", 210987654321n);

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { scanCommand } from "../../src/cli/scan.js";
 
 /** Runs `keyfence scan` in this process (much faster than a child), capturing its output. */
@@ -26,3 +27,10 @@ export async function keyfence(args: string[], opts: { cwd?: string } = {}) {
     process.stderr.write = ew;
   }
 }
+
+/** Runs git in `cwd`; its stdout, or an error with its stderr. */
+export const git = (cwd: string, ...args: string[]) => {
+  const r = spawnSync("git", args, { cwd, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout;
+};
