@@ -2,8 +2,8 @@
 // on the same deterministic corpus; throughput, peak RSS and findings.
 //   npm run bench -- detect [--quick] [--repeat=N] [--no-git-secrets] [--no-secretlint]
 //   BENCH_MB=… sets the corpus size (default 210 MB; --quick: 20 MB).
-// keyfence runs as a bundled child process (esbuild, like the built CLI), so
-// its start-up is counted as the peers' is.
+// keyfence runs as a child process, bundled with esbuild (the scan command and its helper
+// thread's entry), so its start-up is counted as the peers' is.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -64,16 +64,28 @@ function has(bin: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
 }
 
+/** The scan command bundled (with its helper thread's entry beside it, as in dist/cli). */
 async function buildKeyfence(): Promise<string> {
   const { build } = await import("esbuild");
   const entry = join(DATA, "keyfence-entry.mjs");
-  const outfile = join(DATA, "keyfence.mjs");
   writeFileSync(
     entry,
-    `import { isMainThread } from "node:worker_threads";\nimport { scanCommand } from ${JSON.stringify(join(ROOT, "src/cli/scan.ts"))};\nif (isMainThread) scanCommand(process.argv.slice(2)).then((c) => { process.exitCode = c; });\n`,
+    `import { scanCommand } from ${JSON.stringify(join(ROOT, "src/cli/scan.ts"))};\nscanCommand(process.argv.slice(2)).then((c) => { process.exitCode = c; });\n`,
   );
-  await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", outfile, logLevel: "error" });
-  return outfile;
+  const outdir = join(DATA, "keyfence");
+  mkdirSync(outdir, { recursive: true });
+  // .js files beside a package.json of type module, as the built CLI's are.
+  writeFileSync(join(outdir, "package.json"), '{ "type": "module" }\n');
+  await build({
+    entryPoints: { keyfence: entry, "scan-helper": join(ROOT, "src/cli/scan-helper.ts") },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outdir,
+    logLevel: "error",
+  });
+  return join(outdir, "keyfence.js");
 }
 
 async function runKeyfence(files: string, m: Manifest): Promise<Run> {

@@ -279,8 +279,8 @@ async function poolScan(tree: string, opts: PoolOptions) {
 }
 
 describe("keyfence scan with helper threads", () => {
-  // Helpers read and prefilter; files that pass come back to the main thread, big ones they scan
-  // whole. The same tree scanned by the main thread alone must give the same report.
+  // Helpers read and prefilter (big files block by block); files that pass come back to the main
+  // thread. The same tree scanned by the main thread alone must give the same report.
   it("finds the same, on the same lines, as the main thread alone", async () => {
     const tree = join(dir, "many");
     let planted = 0;
@@ -299,7 +299,7 @@ describe("keyfence scan with helper threads", () => {
       if (extra) planted++;
       writeFileSync(join(sub, `f${i}.txt`), body + extra + body);
     }
-    // Over the 16 MiB read whole: streamed, by whichever thread claims it.
+    // Over the 16 MiB read whole: prefiltered in blocks by a helper, streamed by the main thread.
     const big = join(tree, "d0", "big.log");
     writeFileSync(big, "");
     truncateSync(big, 17 << 20);

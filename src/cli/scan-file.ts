@@ -2,7 +2,7 @@
 // buffer, reused from file to file: fresh memory for every file costs page faults.
 import { closeSync, openSync, readSync } from "node:fs";
 import { scanBytes, createStreamScanner, type Finding } from "../detect/index.js";
-import { mayContainKeyBytes } from "../detect/prefilter.js";
+export { errorCode } from "./triage.js";
 
 /** Files up to this size are scanned whole; larger ones are streamed. */
 const WHOLE_FILE_LIMIT = 16 << 20;
@@ -15,22 +15,6 @@ export function scanFile(path: string): Finding[] {
   try {
     const n = readHead(fd);
     return n === buf!.length ? scanLarge(fd, path, buf!) : scanBytes(buf!.subarray(0, n), { path });
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Scans a file as far as the prefilter, or whole when it is too big to be read at once: "hit"
- * when the prefilter lets it through (scanFile will then find the same as it would have here).
- * Helper threads triage, so that only the main thread pays for compiling the full scanner.
- */
-export function triageFile(path: string): Finding[] | "hit" {
-  const fd = openSync(path, "r");
-  try {
-    const n = readHead(fd);
-    if (n === buf!.length) return scanLarge(fd, path, buf!);
-    return mayContainKeyBytes(buf!.subarray(0, n)) ? "hit" : [];
   } finally {
     closeSync(fd);
   }
@@ -53,6 +37,3 @@ function scanLarge(fd: number, path: string, head: Buffer): Finding[] {
   out.push(...sc.end());
   return out;
 }
-
-/** The error code of a failed read (ENOENT, EACCES…), for the warning. */
-export const errorCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;

@@ -5,14 +5,15 @@
 // would read the text hundreds of times).
 
 /** How common a byte is in ordinary text, roughly: rarer pairs mean fewer hits to check. */
-function commonness(c: number): number {
+const COMMONNESS = Uint8Array.from({ length: 256 }, (_, c) => {
   const ch = String.fromCharCode(c);
   if (c === 0 || "\\%&#".includes(ch)) return 1;
   if (c >= 65 && c <= 90) return "ETAOINSRHLDCU".includes(ch) ? 2 : 1;
   if (c === 48) return 4;
   if (c >= 49 && c <= 57) return 3;
   return 4;
-}
+});
+const commonness = (c: number) => COMMONNESS[c]!;
 
 /** The offset in n of the first of its two indexed pairs (n[at..at+1] and n[at+1..at+2]). */
 export function indexedPairAt(n: ArrayLike<number>): number {

@@ -29,23 +29,21 @@ interface Needle {
   n: Uint8Array;
   /** Offset in the needle of the first of its two pairs in the table. */
   at: number;
-  /** Only where the input holds NULs (UTF-16), as git tells text from binary. */
-  utf16: boolean;
   /** Must not follow a letter or digit. */
   wordStart: boolean;
 }
 
 const bytesOf = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-function needle(s: string, flags: Partial<Pick<Needle, "utf16" | "wordStart">> = {}): Needle {
+function needle(s: string, flags: Partial<Pick<Needle, "wordStart">> = {}): Needle {
   const n = bytesOf(s);
-  return { n, at: indexedPairAt(n), utf16: !!flags.utf16, wordStart: !!flags.wordStart };
+  return { n, at: indexedPairAt(n), wordStart: !!flags.wordStart };
 }
 
 const ALL: Needle[] = [
   ...[...KEY_PREFIXES, ...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...WRAPPED_NEEDLES, ...UTF16_BASE64_NEEDLES, ...ESCAPED_NEEDLES, ...SPLIT_TAILS].map((s) => needle(s)),
   ...SPLIT_HEADS.map((s) => needle(s, { wordStart: true })),
-  ...UTF16_NEEDLES.map((s) => needle(s, { utf16: true })),
+  ...UTF16_NEEDLES.map((s) => needle(s)),
 ];
 
 /** Pair → 1 + index into BUCKETS (0: no needle has it); each bucket lists (needle, offset of the pair). */
@@ -67,11 +65,12 @@ const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 const isWordByte = (c: number | undefined) => c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122));
 
+/** The longest needle, less one: how far a block's search must reach back into the one before. */
+export const NEEDLE_REACH = Math.max(...ALL.map((nd) => nd.n.length)) - 1;
+
 interface Search {
   b: Uint8Array;
   out: number[];
-  /** -1 unknown, 0 no, 1 yes: a NUL among the first 8000 bytes. */
-  nul: number;
 }
 
 /** The needles whose pair sits at `i`; the table said there is one. */
@@ -85,10 +84,6 @@ function check(s: Search, i: number): void {
     while (j < n.length && b[start + j] === n[j]) j++;
     if (j < n.length) continue;
     if (nd.wordStart && isWordByte(b[start - 1])) continue;
-    if (nd.utf16) {
-      if (s.nul < 0) s.nul = b.subarray(0, 8000).indexOf(0) !== -1 ? 1 : 0;
-      if (s.nul === 0) continue;
-    }
     s.out.push(start);
   }
 }
@@ -121,7 +116,7 @@ function nextHit(words: Uint32Array, w: number): number {
  * of them (the rest of the input is not searched once the limit is reached).
  */
 export function candidateOffsets(bytes: Uint8Array, limit = Infinity): number[] {
-  const s: Search = { b: bytes, out: [], nul: -1 };
+  const s: Search = { b: bytes, out: [] };
   const n = bytes.length;
   const step = LITTLE_ENDIAN ? 1 : 2;
   const head = (4 - (bytes.byteOffset & 3)) & 3;

@@ -23,6 +23,15 @@ describe("keys in binary files", () => {
     expect(scanBytes(dll)).toMatchObject([{ keyId: key, secret, encoding: "utf16" }]);
   });
 
+  it("a UTF-16 string far from the start of a file whose first bytes hold no NUL", () => {
+    // A text header, then UTF-16 data (a resource section, a log that captured a UTF-16 dump).
+    for (const size of [20_000, 300_000, 2_000_000]) {
+      const b = Buffer.alloc(size, "header line\n");
+      Buffer.from(`\nAWSAccessKeyId=${key}\n`, "utf16le").copy(b, size >> 1);
+      expect(scanBytes(b), `${size} bytes`).toMatchObject([{ keyId: key, encoding: "utf16" }]);
+    }
+  });
+
   it("a random binary holds no key", () => {
     let x = 12345;
     const noise = Buffer.alloc(1 << 20, 0).map(() => ((x = (x * 1103515245 + 12345) >>> 0), x >>> 24));
