@@ -10,6 +10,13 @@ const LITERAL = /"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|`((?:[^`\\]|\\.)*)`
 // Operators: + . .. & || and Haskell/Erlang ++, Elixir <>, OCaml ^, D ~.
 const JOINER = /^(?:\s|\\\r?\n)*(?:\+\+?|\.\.?|&|\|\||<>|\^|~)?(?:\s|\\\r?\n)*(?:@|\$|[rRbBuUfF]{1,2})?$/;
 
+// Items of a list that a call joins: Python `"".join([…])`, JS `[…].join("")`, Go
+// `strings.Join([]string{…}, "")`, Java `String.join("", …)`, PHP `implode('', […])`, SQL
+// `CONCAT(…)`. Elsewhere a comma separates values, which are not joined.
+const LIST_SEP = /^\s*,\s*$/;
+const JOIN_BEFORE = /(?:\bjoin|\bJoin|\bimplode|\bconcat(?:_ws)?|\bCONCAT(?:_WS)?)\s*\(\s*(?:(?:"[^"]*"|'[^']*')\s*,\s*)?(?:\[\]string\s*\{|\[|\(|array\s*\()?\s*$/;
+const JOIN_AFTER = /^\s*[\])]\s*\.\s*join\s*\(/;
+
 const QUOTES = ['"', "'", "`"];
 const HEADS = KEY_PREFIXES.flatMap((p) => [p.slice(0, 2), p.slice(0, 3)]);
 const TAILS = KEY_PREFIXES.map((p) => p.slice(1));
@@ -31,6 +38,16 @@ interface Lit {
   end: number;
   content: number;
   value: string;
+}
+
+/** The last item of a joined list starting at lits[i], or i when lits[i] starts none. */
+function joinedList(window: string, lits: Lit[], i: number): number {
+  let j = i;
+  while (j + 1 < lits.length && LIST_SEP.test(window.slice(lits[j]!.end, lits[j + 1]!.start))) j++;
+  if (j === i) return i;
+  const before = window.slice(Math.max(0, lits[i]!.start - 40), lits[i]!.start);
+  const after = window.slice(lits[j]!.end, lits[j]!.end + 20);
+  return JOIN_BEFORE.test(before) || JOIN_AFTER.test(after) ? j : i;
 }
 
 export const concat: Codec = {
@@ -55,6 +72,7 @@ export const concat: Codec = {
     for (let i = 0; i < lits.length; ) {
       let j = i;
       while (j + 1 < lits.length && JOINER.test(window.slice(lits[j]!.end, lits[j + 1]!.start))) j++;
+      if (j === i) j = joinedList(window, lits, i);
       if (j > i) {
         const first = lits[i]!;
         rw.copy(last, first.start + 1);

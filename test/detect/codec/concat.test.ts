@@ -13,7 +13,18 @@ describe("concat codec", () => {
   it("joins Lua .., Haskell/Erlang ++, Elixir <>, OCaml ^, D ~, VB &, SQL ||", () => {
     for (const op of ["..", "++", "<>", "^", "~", "&", "||"]) expect(concat.decode(`k = "AK" ${op} "IA"`)!.text, op).toBe(`k = "AKIA"`);
   });
+  it("joins the items of a list that a call joins", () => {
+    expect(concat.decode(`k = "".join(["AK", "IA", "01"])`)!.text).toBe(`k = "".join(["AKIA01"])`);
+    expect(concat.decode(`k = ''.join((\n  'AK',\n  'IA',\n))`)!.text).toBe(`k = ''.join((\n  'AKIA',\n))`);
+    expect(concat.decode(`const k = ["AK", "IA"].join("");`)!.text).toBe(`const k = ["AKIA"].join("");`);
+    expect(concat.decode(`k := strings.Join([]string{"AK", "IA"}, "")`)!.text).toBe(`k := strings.Join([]string{"AKIA"}, "")`);
+    expect(concat.decode(`String k = String.join("", "AK", "IA");`)!.text).toBe(`String k = String.join("AKIA");`);
+    expect(concat.decode(`$k = implode('', ['AK', 'IA']);`)!.text).toBe(`$k = implode('', ['AKIA']);`);
+    expect(concat.decode(`SELECT CONCAT('AK', 'IA')`)!.text).toBe(`SELECT CONCAT('AKIA')`);
+  });
   it("does not join list items or separate statements", () => {
+    expect(concat.decode(`creds = ("AKIA01", "secret")`)).toBeNull();
+    expect(concat.decode(`f("AK", "IA")`)).toBeNull();
     expect(concat.decode(`["a", "b"]`)).toBeNull();
     expect(concat.decode(`x = "a"\ny = "b"`)).toBeNull();
     expect(concat.decode(`f("a" - "b")`)).toBeNull();
