@@ -21,13 +21,47 @@ function prefixOffsets(text: string): number[] {
   return out.sort((a, b) => a - b);
 }
 
-/** In the middle of a long base64 blob (`…x/AKIA…+y…`) a key-shaped run is chance, not a key. */
+const isB64 = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47;
+/** Characters of the run looked at on each side of the key; a blob has at least BLOB_MIN there. */
+const BLOB_SIDE = 32;
+const BLOB_MIN = 16;
+
+/** Up to BLOB_SIDE characters of the unbroken base64 run next to [start, end), on one side. */
+function runBeside(text: string, start: number, end: number, dir: -1 | 1): string {
+  let i = dir < 0 ? start : end;
+  let n = 0;
+  while (n < BLOB_SIDE && isB64(text.charCodeAt(dir < 0 ? i - 1 : i))) (i += dir), n++;
+  return dir < 0 ? text.slice(i, start) : text.slice(end, i);
+}
+
+const letterCase = (c: number) => (c >= 65 && c <= 90 ? 1 : c >= 97 && c <= 122 ? 2 : 0);
+
+/**
+ * Random base64 switches between upper and lower case all the time (two neighbours are letters
+ * of one case a third of the time); words (`alice/access`, `Projects/Downloads`) mostly do not.
+ */
+function randomLooking(s: string): boolean {
+  let same = 0;
+  for (let i = 1; i < s.length; i++) {
+    const c = letterCase(s.charCodeAt(i));
+    if (c !== 0 && c === letterCase(s.charCodeAt(i - 1))) same++;
+  }
+  return 2 * same < s.length - 1;
+}
+
+/**
+ * In the middle of a long base64 blob (`…x/AKIA…+y…`) a key-shaped run is chance, not a key: the
+ * key is then `+` or `/` on both sides and the run goes on for a while, random-looking. A path or
+ * URL segment (`/users/alice/access-keys/AKIA…/deactivate`, `s3://bucket/AKIA…/x.json`) is a key.
+ */
 function insideBlob(text: string, start: number, end: number): boolean {
   const b = text.charCodeAt(start - 1);
   const a = text.charCodeAt(end);
   if (!((b === 43 || b === 47) && (a === 43 || a === 47))) return false;
-  const alnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-  return alnum(text.charCodeAt(start - 2)) && alnum(text.charCodeAt(end + 1));
+  const before = runBeside(text, start, end, -1);
+  const after = runBeside(text, start, end, 1);
+  if (before.length < BLOB_MIN || after.length < BLOB_MIN) return false;
+  return randomLooking(before + after);
 }
 
 /**
@@ -36,15 +70,33 @@ function insideBlob(text: string, start: number, end: number): boolean {
  */
 const BINARY_KEY = new RegExp(keyIdRegex().source.replace("(?![A-Za-z0-9])", "(?![A-Z0-9])"), "y");
 
+/**
+ * SQLite and other record formats write columns back to back (`etl` `AKIA…` `secret`): in binary
+ * data a key may be glued to its secret after it, and to a lower-case letter before it (not to an
+ * upper-case one or a digit: there the key's start is a guess). Only a 40-character run after it
+ * that looks like a secret counts, not words, digits or more upper case (`kASIAPACIFIC…`).
+ */
+const GLUED_KEY = new RegExp(`(?:${KEY_PREFIXES.join("|")})[A-Z0-9]{16}(?=[A-Za-z0-9+/]{40})`, "y");
+
+function gluedKey(text: string, o: number): RegExpExecArray | null {
+  const b = text.charCodeAt(o - 1);
+  if ((b >= 48 && b <= 57) || (b >= 65 && b <= 90)) return null;
+  GLUED_KEY.lastIndex = o;
+  const m = GLUED_KEY.exec(text);
+  const after = text.slice(o + 20, o + 60);
+  return m && /[a-z]/.test(after) && /[A-Z]/.test(after) && randomLooking(after) ? m : null;
+}
+
 export function findKeys(text: string, offsets: number[]): KeyHit[] {
   const hits: KeyHit[] = [];
-  const re = offsets.length > 0 && text.includes("\0") ? BINARY_KEY : new RegExp(keyIdRegex().source, "y");
+  const binary = offsets.length > 0 && text.includes("\0");
+  const re = binary ? BINARY_KEY : new RegExp(keyIdRegex().source, "y");
   const ph = new RegExp(placeholderKeyRegex().source, "y");
   let lastEnd = -1;
   for (const o of offsets) {
     if (o < lastEnd) continue;
     re.lastIndex = o;
-    let m = re.exec(text);
+    let m = re.exec(text) ?? (binary ? gluedKey(text, o) : null);
     if (!m) {
       ph.lastIndex = o;
       m = ph.exec(text);

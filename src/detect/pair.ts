@@ -1,7 +1,21 @@
 // Pairs key IDs with secret access keys (and ASIA keys with session tokens)
 // found near them: named candidates first, then the nearest plausible one.
 import type { RawFinding } from "./types.js";
-import { SECRET_NAME, TOKEN_NAME, KEY_NAME, AWS_SECRET_NAME, nameQualifier, secretRegex, sessionTokenRegex, secretShape, isExampleKeyId, isExampleSecret } from "./rules.js";
+import {
+  SECRET_NAME,
+  TOKEN_NAME,
+  KEY_NAME,
+  AWS_SECRET_NAME,
+  nameQualifier,
+  secretRegex,
+  secretAfterKeyRegex,
+  sessionTokenRegex,
+  secretShape,
+  isExampleKeyId,
+  isExampleSecret,
+  isForeignSecretName,
+  isNotSessionToken,
+} from "./rules.js";
 
 export interface KeyHit {
   keyId: string;
@@ -88,6 +102,71 @@ function namedBefore(text: string, at: number, isName: RegExp): { name: string; 
   return { name: line.slice(from).replace(/[\s:=|>+-]+$/, ""), direct: false };
 }
 
+/** Names that say nothing (`value:`, `default =`, `"ParameterValue":`): the real one is in a sibling field. */
+const GENERIC_NAME = /^(?:value|val|default|default_?value|parameter_?value)$/i;
+/** A field naming the value next to it: `name: X`, `"ParameterKey": "X"`, `variable "x" {`. */
+const NAME_FIELD = /(?:^|[^A-Za-z0-9_])(?:name|key|parameter_?key|parameter_?name)["']?\s*[:=]\s*["']?([^"'\s,}]+)|\b(?:variable|output)\s+"([^"]+)"/i;
+
+/** A Terraform block opened earlier on the value's line: `variable "x" { default = `. */
+const BLOCK_NAME = /\b(?:variable|output)\s+"([^"]+)"\s*\{[^{}]*$/;
+const SIBLING_REACH = 300;
+/** A line that opens or closes an object or list, or starts a YAML list item. */
+const RECORD_EDGE = /[{}[\]]|^\s*- /;
+
+function endOfLine(text: string, at: number): number {
+  const nl = text.indexOf("\n", at);
+  return nl === -1 ? text.length : nl;
+}
+
+function nameField(s: string): string | undefined {
+  const m = NAME_FIELD.exec(s);
+  return m ? (m[1] ?? m[2]) : undefined;
+}
+
+/**
+ * The name a sibling field gives the value at `at`: same object (`{"name": "X", "value": "V"}`,
+ * either order), else the lines above up to its record's start (k8s `- name: X\n  value: V`,
+ * Terraform `variable "x" {\n  type = string\n  default = "V"`), else the next line.
+ */
+function siblingName(text: string, at: number): string | undefined {
+  const ls = text.lastIndexOf("\n", at - 1) + 1;
+  const le = endOfLine(text, at);
+  // Within this object on this line, at most SIBLING_REACH chars away (minified files have long lines).
+  const before = text.slice(Math.max(ls, at - SIBLING_REACH), at);
+  const after = text.slice(at, Math.min(le, at + SIBLING_REACH));
+  const same = nameField(before.slice(before.lastIndexOf("{") + 1)) ?? BLOCK_NAME.exec(before)?.[1] ?? nameField(after.split("}", 1)[0]!);
+  if (same) return same;
+  for (let e = ls - 1, n = 0; n < 4 && e > 0; n++) {
+    const s = text.lastIndexOf("\n", e - 1) + 1;
+    const line = text.slice(s, Math.min(e, s + SIBLING_REACH));
+    if (line.includes("}")) break; // the previous record ends here
+    const name = nameField(line);
+    if (name) return name;
+    if (RECORD_EDGE.test(line)) break; // this record starts here
+    e = s - 1;
+  }
+  if (le >= text.length) return undefined;
+  const next = text.slice(le + 1, Math.min(endOfLine(text, le + 1), le + 1 + SIBLING_REACH));
+  return RECORD_EDGE.test(next) ? undefined : nameField(next);
+}
+
+interface Naming {
+  /** The name the value goes by (its own, a sibling field's, or a label above it); "" if none. */
+  name: string;
+  /** Whether `name` is a name of this kind (isName) and which one. */
+  by?: { name: string; direct: boolean };
+}
+
+function nameOf(text: string, at: number, isName: RegExp): Naming {
+  const own = nameBefore(text, at);
+  if (GENERIC_NAME.test(own)) {
+    const sib = siblingName(text, at);
+    if (sib) return { name: sib, by: isName.test(sib) ? { name: sib, direct: true } : undefined };
+  }
+  const by = namedBefore(text, at, isName);
+  return { name: by?.name ?? own, by };
+}
+
 /**
  * Where one record ends and the next begins, between a key and a candidate: a YAML list item, the
  * next object of an array, an INI section, a YAML document. A secret across one is another
@@ -130,7 +209,39 @@ function headerNamesSecret(text: string, starts: number[], line: number, at: num
   return false;
 }
 
-function collect(text: string, re: RegExp, win: Array<[number, number]>, starts: number[], isName: RegExp, isSecret: boolean): Candidate[] {
+/** What a text is: NUL bytes make it binary; a hunk header makes it a unified diff. */
+interface TextKind {
+  binary: boolean;
+  diff: boolean;
+}
+
+/** A 40-char run at `at` as a secret candidate, or undefined when its shape or name rules it out. */
+function secretCandidate(text: string, value: string, at: number, starts: number[]): Candidate | undefined {
+  const line = lineOf(starts, at);
+  const { name, by } = nameOf(text, at, SECRET_NAME);
+  if (isForeignSecretName(name)) return undefined;
+  const named: Candidate["named"] = by ? (AWS_SECRET_NAME.test(by.name) ? 2 : 1) : headerNamesSecret(text, starts, line, at, SECRET_NAME) ? 1 : 0;
+  const sh = secretShape(value);
+  if (sh.hex) return undefined;
+  const classes = Number(sh.upper) + Number(sh.lower) + Number(sh.digit);
+  // Random 40-char secrets use ~29 distinct chars; words, paths and identifiers far fewer.
+  const distinct = new Set(value).size;
+  if (named > 0 ? classes < 2 || distinct < 12 : !(sh.upper && sh.lower && sh.digit) || distinct < 20) return undefined;
+  const qualifier = by?.direct ? nameQualifier(by.name) : undefined;
+  return { value, offset: at, line, named, qualifier, weak: sh.slashes >= 3, example: isExampleSecret(value) };
+}
+
+function tokenCandidate(text: string, value: string, at: number, starts: number[]): Candidate | undefined {
+  const line = lineOf(starts, at);
+  const { name, by } = nameOf(text, at, TOKEN_NAME);
+  if (isNotSessionToken(value, name, text, at)) return undefined;
+  const named = by || headerNamesSecret(text, starts, line, at, TOKEN_NAME) ? 1 : 0;
+  return { value, offset: at, line, named, qualifier: by?.direct ? nameQualifier(by.name) : undefined, weak: false, example: false };
+}
+
+type MakeCandidate = (text: string, value: string, at: number, starts: number[]) => Candidate | undefined;
+
+function collect(text: string, re: RegExp, win: Array<[number, number]>, starts: number[], make: MakeCandidate): Candidate[] {
   const out: Candidate[] = [];
   for (const [s, e] of win) {
     // Run on the window (plus one char of context each side for the boundaries),
@@ -139,25 +250,25 @@ function collect(text: string, re: RegExp, win: Array<[number, number]>, starts:
     const sub = text.slice(from, Math.min(text.length, e + 1));
     re.lastIndex = s - from;
     for (let m = re.exec(sub); m && m.index + from < e; m = re.exec(sub)) {
-      const value = m[0];
-      const at = m.index + from;
-      const line = lineOf(starts, at);
-      const by = namedBefore(text, at, isName);
-      const named: Candidate["named"] = by ? (AWS_SECRET_NAME.test(by.name) ? 2 : 1) : headerNamesSecret(text, starts, line, at, isName) ? 1 : 0;
-      let weak = false;
-      if (isSecret) {
-        const sh = secretShape(value);
-        if (sh.hex) continue;
-        const classes = Number(sh.upper) + Number(sh.lower) + Number(sh.digit);
-        // Random 40-char secrets use ~29 distinct chars; words, paths and identifiers far fewer.
-        const distinct = new Set(value).size;
-        if (named > 0 ? classes < 2 || distinct < 12 : !(sh.upper && sh.lower && sh.digit) || distinct < 20) continue;
-        weak = sh.slashes >= 3;
-      }
-      out.push({ value, offset: at, line, named, qualifier: by?.direct ? nameQualifier(by.name) : undefined, weak, example: isSecret && isExampleSecret(value) });
+      const c = make(text, m[0], m.index + from, starts);
+      if (c) out.push(c);
     }
   }
   return out;
+}
+
+/** Binary data only: secrets glued to the end of a key ID (columns of a SQLite row), merged in. */
+function withGluedSecrets(text: string, keys: PairKey[], starts: number[], cands: Candidate[]): Candidate[] {
+  const re = secretAfterKeyRegex();
+  const seen = new Set(cands.map((c) => c.offset));
+  const glued: Candidate[] = [];
+  for (const k of keys) {
+    re.lastIndex = k.offset + k.keyId.length;
+    const m = re.exec(text);
+    const c = m ? secretCandidate(text, m[0], m.index, starts) : undefined;
+    if (c && !seen.has(c.offset)) glued.push(c);
+  }
+  return glued.length ? [...cands, ...glued].sort((a, b) => a.offset - b.offset) : cands;
 }
 
 interface Edge {
@@ -182,8 +293,10 @@ function lowerBound(xs: number[], v: number): number {
 const NAME_COST = [150, 40, 0] as const;
 
 type PairKey = KeyHit & { line: number; qualifier?: string };
+/** Key index → its candidate and what the pairing cost. */
+type Pairing = Map<number, { c: Candidate; cost: number }>;
 
-function assign(keys: PairKey[], cands: Candidate[], records: number[]): Map<number, { c: Candidate; cost: number }> {
+function assign(keys: PairKey[], cands: Candidate[], records: number[]): Pairing {
   const edges: Edge[] = [];
   // Both lists are in text order; binary searches keep files with thousands of keys linear-ish.
   const keyOffs = keys.map((k) => k.offset);
@@ -218,7 +331,7 @@ function assign(keys: PairKey[], cands: Candidate[], records: number[]): Map<num
     }
   }
   edges.sort((a, b) => a.cost - b.cost);
-  const byKey = new Map<number, { c: Candidate; cost: number }>();
+  const byKey: Pairing = new Map();
   const used = new Set<number>();
   for (const e of edges) {
     if (byKey.has(e.k) || used.has(e.c)) continue;
@@ -247,14 +360,37 @@ const FAR_TEXT = 256 << 10;
  * windows reach (`.s3cfg` sorts its settings: access_key on line 2, secret_key 60 lines down):
  * when each is the only one of its kind in the text, they are a pair.
  */
-function pairFarByName(text: string, keys: PairKey[], secretOf: Map<number, { c: Candidate; cost: number }>): void {
+function pairFarByName(text: string, kind: TextKind, keys: PairKey[], secretOf: Pairing): void {
   if (text.length > FAR_TEXT) return;
   const lone = keys.map((k, i) => i).filter((i) => !secretOf.has(i) && !isExampleKeyId(keys[i]!.keyId));
   if (lone.length !== 1) return;
   const used = new Set([...secretOf.values()].map((v) => v.c.offset));
-  const all = collect(text, secretRegex(), [[0, text.length]], lineStartsOf(text, 0, text.length), SECRET_NAME, true);
+  const all = collect(text, secretRegex(kind), [[0, text.length]], lineStartsOf(text, 0, text.length), secretCandidate);
   const far = all.filter((c) => c.named === 2 && !c.example && !used.has(c.offset));
   if (far.length === 1) secretOf.set(lone[0]!, { c: far[0]!, cost: 1000 });
+}
+
+/** In a unified diff: -1 on a removed line, 1 on an added one, 0 on a context line. */
+function sideOf(text: string, starts: number[], line: number): -1 | 0 | 1 {
+  const c = text.charCodeAt(starts[line]!);
+  return c === 43 ? 1 : c === 45 ? -1 : 0;
+}
+
+/**
+ * A diff holds two texts: the old one (removed and context lines) and the new one (added and
+ * context lines). A rotated key goes with the secret on its own side, and a context line's secret
+ * with a key on either side; a context line's key takes the new side's pairing.
+ */
+function assignInDiff(text: string, starts: number[], keys: PairKey[], cands: Candidate[], records: number[]): Pairing {
+  const keySide = keys.map((k) => sideOf(text, starts, k.line));
+  const candSide = cands.map((c) => sideOf(text, starts, c.line));
+  const out: Pairing = new Map();
+  for (const side of [-1, 1]) {
+    const ks = keys.map((_, i) => i).filter((i) => keySide[i] !== -side);
+    const cs = cands.filter((_, i) => candSide[i] !== -side);
+    for (const [j, v] of assign(ks.map((i) => keys[i]!), cs, records)) out.set(ks[j]!, v);
+  }
+  return out;
 }
 
 /** Attach secrets and session tokens to the key hits of one text. */
@@ -263,18 +399,21 @@ export function pairKeys(text: string, hits: KeyHit[]): RawFinding[] {
   const win = windowsAround(text, hits.map((h) => h.offset));
   const starts = lineStartsOf(text, 0, win[win.length - 1]![1]);
   const keys: PairKey[] = hits.map((h) => {
-    const name = nameBefore(text, h.offset);
+    const { name } = nameOf(text, h.offset, KEY_NAME);
     return { ...h, line: lineOf(starts, h.offset), qualifier: KEY_NAME.test(name) ? nameQualifier(name) : undefined };
   });
   const records = recordStarts(text, win);
-  const secrets = collect(text, secretRegex(), win, starts, SECRET_NAME, true);
-  const secretOf = assign(keys, secrets, records);
-  pairFarByName(text, keys, secretOf);
+  const kind: TextKind = { binary: text.includes("\0"), diff: text.startsWith("@@ -") || text.includes("\n@@ -") };
+  const pair = (ks: PairKey[], cands: Candidate[]) => (kind.diff ? assignInDiff(text, starts, ks, cands, records) : assign(ks, cands, records));
+  let secrets = collect(text, secretRegex(kind), win, starts, secretCandidate);
+  if (kind.binary) secrets = withGluedSecrets(text, keys, starts, secrets);
+  const secretOf = pair(keys, secrets);
+  pairFarByName(text, kind, keys, secretOf);
   const temp = keys.map((k, i) => ({ k, i })).filter(({ k }) => k.keyId.startsWith("ASIA"));
   const tokenOf = new Map<number, string>();
   if (temp.length > 0) {
-    const tokens = collect(text, sessionTokenRegex(), win, starts, TOKEN_NAME, false);
-    const m = assign(temp.map((t) => t.k), tokens, records);
+    const tokens = collect(text, sessionTokenRegex(), win, starts, tokenCandidate);
+    const m = pair(temp.map((t) => t.k), tokens);
     for (const [j, v] of m) tokenOf.set(temp[j]!.i, v.c.value);
   }
   return keys.map((k, i) => {

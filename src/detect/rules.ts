@@ -18,9 +18,25 @@ export const prefixRegex = (): RegExp => new RegExp(PREFIX_ALT, "g");
 
 const B64 = "A-Za-z0-9+/";
 
-/** 40 characters of the secret access key alphabet, not part of a longer run. */
-export const secretRegex = (): RegExp =>
-  new RegExp(`(?<![${B64}_\\-])[${B64}]{40}(?![${B64}=_\\-])`, "g");
+/**
+ * 40 characters of the secret access key alphabet, not part of a longer run.
+ * `binary`: the text holds NUL bytes, where a string's neighbour is often a type byte that happens
+ * to be a lower-case letter (CPython's marshal writes `z` after each string): one may follow.
+ * `diff`: the text is a unified diff, where the `+`/`-` starting a line is no part of the value.
+ */
+export const secretRegex = (opts: { binary?: boolean; diff?: boolean } = {}): RegExp => {
+  const end = `(?![${B64}=_\\-])`;
+  const before = opts.diff ? `(?:(?<![${B64}_\\-])|(?<=\\n[+\\-]))` : `(?<![${B64}_\\-])`;
+  const after = opts.binary ? `(?:${end}|(?=[a-z]${end}))` : end;
+  return new RegExp(`${before}[${B64}]{40}${after}`, "g");
+};
+
+/**
+ * A secret right where a key ID ends (sticky): in binary data a record's columns may be written
+ * back to back (SQLite rows), so a key's secret can start without a separator.
+ */
+export const secretAfterKeyRegex = (): RegExp =>
+  new RegExp(secretRegex({ binary: true }).source.replace(`(?<![${B64}_\\-])`, ""), "y");
 
 /** STS session tokens are long base64 strings (hundreds of characters). */
 export const sessionTokenRegex = (): RegExp =>
@@ -29,8 +45,9 @@ export const sessionTokenRegex = (): RegExp =>
 /** Names under which a secret access key is usually written. */
 export const SECRET_NAME =
   /(secret|^sk$|_sk$|password|passwd|^pass$|pwd|credential|private_?key|aws_?key$)/i;
-export const TOKEN_NAME = /(session_?token|sessiontoken|security_?token|securitytoken|^token$|_token$|sts_?token)/i;
-export const KEY_NAME = /(access_?key_?id|accesskeyid|access_?key$|aws_?key_?id|key_?id$)/i;
+export const TOKEN_NAME = /(session[_.-]?token|security[_.-]?token|^token$|_token$|sts[_.-]?token)/i;
+/** Names of an access key ID; Spring-style ones too (`app.logs.access-key`). */
+export const KEY_NAME = /(access[_.-]?key[_.-]?id|access[_.-]?key$|aws[_.-]?key[_.-]?id|key[_.-]?id$)/i;
 /** Names only an AWS secret access key goes by: they outrank `JWT_SECRET`, `password`… */
 export const AWS_SECRET_NAME = /(secret[\s_.-]*access[\s_.-]*key|aws[\s_.-]*secret|secret[\s_.-]*key$|^secret[\s_.-]*key)/i;
 
@@ -40,6 +57,68 @@ export const AWS_SECRET_NAME = /(secret[\s_.-]*access[\s_.-]*key|aws[\s_.-]*secr
  */
 export function nameQualifier(name: string): string {
   return name.toUpperCase().replace(/AWS|ACCESS|SECRET|KEY|ID|[^A-Z0-9]/g, "");
+}
+
+/**
+ * The words of a name, lower-cased: `upload id`, `app.logs.secret-key`, and camelCase split too
+ * (`JWTSecret` → jwt, secret) while keeping the unsplit word (`ETag` → etag).
+ */
+function nameWords(name: string): string[] {
+  const split = (s: string) => s.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const camel = name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
+  return [...split(name), ...split(camel)];
+}
+
+/** Words that say a value is another service's secret, or an identifier or hash. */
+const FOREIGN_WORDS = new Set(
+  (
+    "jwt session sess cookie csrf xsrf db database postgres postgresql pg psql mysql mariadb mongo mongodb " +
+    "redis memcached rabbitmq amqp stripe github gh gitlab bitbucket slack django rails flask laravel " +
+    "sendgrid twilio mailgun mailchimp openai heroku datadog sentry newrelic npm docker dockerhub google " +
+    "gcp azure firebase facebook twitter oauth client webhook signing encryption hmac salt smtp ldap token " +
+    "id ids uuid guid uid sha sha1 sha256 sha512 md5 hash digest etag checksum crc commit rev revision " +
+    "nonce fingerprint signature sig trace span correlation"
+  ).split(" "),
+);
+/** …unless the name is also an AWS one (`DB_BACKUP_AWS_SECRET_ACCESS_KEY`). */
+const AWS_WORDS = /(^|[^a-z])aws|secret[\s_.-]*access[\s_.-]*key/i;
+
+/**
+ * True when a secret candidate's name says it is something else: another service's secret
+ * (`JWT_SECRET`, `DB_PASSWORD`, `STRIPE_SECRET_KEY`, Rails' `SECRET_KEY_BASE`) or an identifier
+ * or hash (`upload id`, `etag`, `checksum`). Such a value is never an AWS key's secret.
+ */
+export function isForeignSecretName(name: string): boolean {
+  // A value, not a name (`<key ID> <secret>` on one line: the secret's "name" is the key ID).
+  if (!name || AWS_WORDS.test(name) || /(?=[A-Za-z]*\d)[A-Za-z0-9]{20,}/.test(name)) return false;
+  if (/secret[_.-]?key[_.-]?base/i.test(name)) return true;
+  return nameWords(name).some((w) => FOREIGN_WORDS.has(w));
+}
+
+/** Session tokens start with these (base64 of the STS token's header), whatever they are called. */
+const STS_TOKEN_PREFIX = /^(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz)/;
+const TOKEN_OTHER_NAME = /ssh|rsa|dsa|ed25519|ecdsa|cert|pem|pgp|gpg|pub(?:lic)?[_.-]?key|private|x509|image|icon|font/i;
+/** Names a session token goes by, even with a word of FOREIGN_WORDS in them (`session`, `token`). */
+const TOKEN_OWN_NAME = /session|security|(?:^|[^a-z])(?:aws|sts|amz)|^token$/i;
+
+/** The body of an SSH public key: base64 of a length-prefixed key type (ssh-rsa, ssh-ed25519, ecdsa-sha2-…, sk-…). */
+function isSshKeyBody(value: string): boolean {
+  return value.startsWith("AAAA") && /^\0\0\0[\s\S](?:ssh-|ecdsa-|sk-)/.test(atob(value.slice(0, 16)));
+}
+
+/**
+ * Is this long base64 run (at `at` in `text`, called `name`) something other than a session
+ * token: an SSH public key, a PEM body, or a value named for something else?
+ */
+export function isNotSessionToken(value: string, name: string, text: string, at: number): boolean {
+  if (STS_TOKEN_PREFIX.test(value)) return false;
+  if (isSshKeyBody(value)) return true;
+  // A PEM block written on one line (`-----BEGIN CERTIFICATE-----MIIB…`, or with `\n` escapes).
+  const before = text.slice(Math.max(0, at - 120), at);
+  const pem = before.lastIndexOf("-----BEGIN");
+  if (pem !== -1 && !before.includes("-----END", pem)) return true;
+  if (!name || TOKEN_OWN_NAME.test(name)) return false;
+  return TOKEN_OTHER_NAME.test(name) || nameWords(name).some((w) => w !== "token" && FOREIGN_WORDS.has(w));
 }
 
 const PLACEHOLDER_WORDS = [
@@ -64,6 +143,28 @@ const PLACEHOLDER_WORDS = [
   "ASDFGH",
 ];
 
+/**
+ * Words placeholders are written with (`AKIANOTAREALKEYATALL`, `AKIAPUTYOURKEYIDHERE`). Any one of
+ * them may turn up in a random key by chance, so they only count together (wordCover).
+ */
+const FILLER_WORDS = (
+  "NOT NOTA REAL KEY KEYS KEYID ID AT ALL YOUR YOURS MY ACCESS HERE GOES THIS IS FAKE DUMMY SAMPLE " +
+  "PLACEHOLDER CHANGE ME EXAMPLE TEST TESTS SECRET AWS INSERT REPLACE WITH PUT ENTER VALUE NONE NULL FOO BAR " +
+  "BAZ DEMO MOCK STUB TODO FIXME INVALID BOGUS NO AN OF THE USER GO TO BE FOR AND ONLY JUST"
+).split(" ");
+/** Of a key body's 16 characters, words must cover this many; random bodies reach 8 at most (500k tried). */
+const WORD_COVER_MIN = 12;
+
+/** How many characters of `body` non-overlapping FILLER_WORDS can cover (dynamic programming). */
+function wordCover(body: string): number {
+  const best = new Array<number>(body.length + 1).fill(0);
+  for (let i = body.length - 1; i >= 0; i--) {
+    best[i] = best[i + 1]!;
+    for (const w of FILLER_WORDS) if (body.startsWith(w, i)) best[i] = Math.max(best[i]!, w.length + best[i + w.length]!);
+  }
+  return best[0]!;
+}
+
 /** Longest run of chars each `step` apart (0: repeated, 1: ascending) and where it ends. */
 function longestRun(body: string, step: number): { len: number; end: number } {
   let best = { len: 1, end: 1 };
@@ -84,6 +185,7 @@ export function isExampleKeyId(keyId: string): boolean {
   const body = keyId.slice(4);
   if (/[^A-Z0-9]/.test(body)) return true;
   if (PLACEHOLDER_WORDS.some((w) => body.includes(w))) return true;
+  if (wordCover(body) >= WORD_COVER_MIN) return true;
   if (new Set(body).size <= 4) return true;
   const rep = longestRun(body, 0);
   if (rep.len >= 6 && rep.end > body.length - 4) return true;

@@ -32,6 +32,29 @@ describe("keys in binary files", () => {
     }
   });
 
+  it("a SQLite row: columns back to back, the key glued to a text column before and its secret after", () => {
+    // Record header (NUL, types), then the columns `etl`, the key ID and the secret, unseparated.
+    const row = Buffer.concat([Buffer.from([0, 0x13, 0x35, 0x5d]), Buffer.from(`etl${key}${secret}`, "latin1"), Buffer.from([0, 0x0d, 0x0a])]);
+    expect(scanBytes(row).map((f) => f.keyId)).toEqual([key]);
+    const db = Buffer.concat([Buffer.from("SQLite format 3\0", "latin1"), Buffer.alloc(4000), row, Buffer.alloc(4000)]);
+    expect(scanBytes(db).map((f) => f.keyId)).toEqual([key]);
+    // In text (no NUL) a key glued to a word is none.
+    expect(scanBytes(Buffer.from(`etl${key}${secret}\n`))).toEqual([]);
+  });
+
+  it("long upper-case runs in a binary hold no key", () => {
+    const words = [
+      "kASIAPACIFICREGIONNAMEDefaultEndpointResolverConfigurationProvider",
+      "totpAKIAMQYTZNBUGQ2DMNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+      "base32ACCA7Q2WLXJTRB5KMNUDVHYEG3FZ46SCIOPAKIALQZ3T5GVKXWM7NRYJDFSB2HCPE6OUA",
+      "errACCAUNTINGPERIODCLOSEDFORPOSTINGTRANSACTIONS",
+      "seedAKIAMQYTZNBUGQ2DMNBVdefaultConfigurationProviderFactoryInstance",
+      "idACCA7Q2WLXJTRB5KMNU3141592653589793238462643383279502884197169399375105820974944",
+    ];
+    const bin = Buffer.concat(words.flatMap((w) => [Buffer.from([0, 0x17]), Buffer.from(w, "latin1")]));
+    expect(scanBytes(bin).filter((f) => f.kind !== "example")).toEqual([]);
+  });
+
   it("a random binary holds no key", () => {
     let x = 12345;
     const noise = Buffer.alloc(1 << 20, 0).map(() => ((x = (x * 1103515245 + 12345) >>> 0), x >>> 24));

@@ -46,9 +46,10 @@ export const WRAPPED_NEEDLES: string[] = [...BASE64_NEEDLES, ...BASE64_NEEDLES_2
 const NEEDLE_SET = new NeedleSet([...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...WRAPPED_NEEDLES, ...UTF16_BASE64_NEEDLES]);
 
 // A run, possibly wrapped over several lines (`base64` wraps at 76, PEM at 64); the last line may
-// be as short as 2 characters and its padding (`SAo=`).
-const RUN = /[A-Za-z0-9+/_-]{16,}={0,2}(?:\r?\n[ \t]*(?:[A-Za-z0-9+/_-]{4,}={0,2}|[A-Za-z0-9+/_-]{2,3}={1,2}))*/g;
-const WRAP = /\r?\n[ \t]*/g;
+// be as short as 2 characters and its padding (`SAo=`). Inside a JSON or code string the line
+// breaks are escaped: `\n` or `\r\n` as two or four characters.
+const RUN = /[A-Za-z0-9+/_-]{16,}={0,2}(?:(?:\r?\n[ \t]*|(?:\\r)?\\n)(?:[A-Za-z0-9+/_-]{4,}={0,2}|[A-Za-z0-9+/_-]{2,3}={1,2}))*/g;
+const WRAP = /\r?\n[ \t]*|(?:\\r)?\\n/g;
 
 function printable(b: Uint8Array): boolean {
   let bad = 0;
