@@ -1,15 +1,17 @@
 // The cheap first pass. Clean input is rejected by looking for the key prefixes
 // and their other forms: base64-encoded once or twice (a line break inside, too), UTF-16, escaped,
-// percent-encoded, cut by a string concatenation (`"AK" + "IA…"`).
+// percent-encoded, cut by a string concatenation (`"AK" + "IA…"`) or a quoted-printable soft
+// line break (`AK=\nIA…`).
 import { KEY_PREFIXES } from "./rules.js";
 import { indexedPairAt, pairKey } from "./needles.js";
 import { BASE64_NEEDLES, BASE64_NEEDLES_2, UTF16_BASE64_NEEDLES, WRAPPED_NEEDLES } from "./codec/base64.js";
 import { SPLIT_HEADS, SPLIT_SOURCE, SPLIT_TAILS } from "./codec/concat.js";
+import { QP_NEEDLES } from "./codec/qp.js";
 
 const UTF16_NEEDLES = KEY_PREFIXES.map((p) => p.slice(1).split("").join("\0"));
 const ESCAPED_NEEDLES = ["%41%4", "%41%53", "\\u0041", "\\x41", "&#65;", "&#x41;"];
 
-export const NEEDLES: string[] = [...KEY_PREFIXES, ...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...WRAPPED_NEEDLES, ...UTF16_BASE64_NEEDLES, ...UTF16_NEEDLES, ...ESCAPED_NEEDLES];
+export const NEEDLES: string[] = [...KEY_PREFIXES, ...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...WRAPPED_NEEDLES, ...UTF16_BASE64_NEEDLES, ...UTF16_NEEDLES, ...ESCAPED_NEEDLES, ...QP_NEEDLES];
 
 const esc = (s: string) => s.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&").replace(/\0/g, "\\0");
 const ANY = new RegExp(`${NEEDLES.map(esc).join("|")}|${SPLIT_SOURCE}`);
@@ -41,7 +43,7 @@ function needle(s: string, flags: Partial<Pick<Needle, "wordStart">> = {}): Need
 }
 
 const ALL: Needle[] = [
-  ...[...KEY_PREFIXES, ...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...WRAPPED_NEEDLES, ...UTF16_BASE64_NEEDLES, ...ESCAPED_NEEDLES, ...SPLIT_TAILS].map((s) => needle(s)),
+  ...[...KEY_PREFIXES, ...BASE64_NEEDLES, ...BASE64_NEEDLES_2, ...WRAPPED_NEEDLES, ...UTF16_BASE64_NEEDLES, ...ESCAPED_NEEDLES, ...QP_NEEDLES, ...SPLIT_TAILS].map((s) => needle(s)),
   ...SPLIT_HEADS.map((s) => needle(s, { wordStart: true })),
   ...UTF16_NEEDLES.map((s) => needle(s)),
 ];

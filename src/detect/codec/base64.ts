@@ -36,10 +36,13 @@ export const UTF16_BASE64_NEEDLES: string[] = KEY_PREFIXES.flatMap((p) => stable
 /** The same, base64-encoded twice (e.g. a Secret manifest inside base64-encoded Helm values). */
 export const BASE64_NEEDLES_2: string[] = BASE64_NEEDLES.flatMap((n) => stableBase64(Buffer.from(n, "latin1")));
 
-/** A needle as it reads when a wrapped block's line break (LF or CRLF) falls inside it. */
+/**
+ * A needle as it reads when a wrapped block's line break falls inside it: LF or CRLF, or the same
+ * escaped inside a JSON or code string (`\n`, `\r\n`: two or four characters).
+ */
 export function wrappedForms(n: string): string[] {
   const out: string[] = [];
-  for (let k = 1; k < n.length; k++) for (const eol of ["\n", "\r\n"]) out.push(n.slice(0, k) + eol + n.slice(k));
+  for (let k = 1; k < n.length; k++) for (const eol of ["\n", "\r\n", "\\n", "\\r\\n"]) out.push(n.slice(0, k) + eol + n.slice(k));
   return out;
 }
 export const WRAPPED_NEEDLES: string[] = [...BASE64_NEEDLES, ...BASE64_NEEDLES_2].flatMap(wrappedForms);

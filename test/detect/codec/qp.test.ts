@@ -76,11 +76,8 @@ describe("quoted-printable codec", () => {
       const line = lineOfKey(text);
       const want = [{ keyId: key, secret, line }];
       expect(scanString(text), `pad ${pad}`).toMatchObject(want);
-      // A break inside the prefix itself: the byte prefilter has no needle for that yet (QP_NEEDLES).
-      if (!text.includes(key.slice(0, 4))) {
-        cutPrefix++;
-        continue;
-      }
+      // A break inside the prefix itself: the prefilter knows it by QP_NEEDLES.
+      if (!text.includes(key.slice(0, 4))) cutPrefix++;
       expect(scanText(text), `pad ${pad}`).toMatchObject(want);
       expect(scanBytes(Buffer.from(text)), `pad ${pad}`).toMatchObject(want);
     }
