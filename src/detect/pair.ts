@@ -1,21 +1,8 @@
 // Pairs key IDs with secret access keys (and ASIA keys with session tokens)
 // found near them: named candidates first, then the nearest plausible one.
 import type { RawFinding } from "./types.js";
-import {
-  SECRET_NAME,
-  TOKEN_NAME,
-  KEY_NAME,
-  AWS_SECRET_NAME,
-  nameQualifier,
-  secretRegex,
-  secretAfterKeyRegex,
-  sessionTokenRegex,
-  secretShape,
-  isExampleKeyId,
-  isExampleSecret,
-  isForeignSecretName,
-  isNotSessionToken,
-} from "./rules.js";
+import { secretRegex, secretAfterKeyRegex, sessionTokenRegex, secretShape, isExampleKeyId, isExampleSecret } from "./rules.js";
+import { SECRET_NAME, TOKEN_NAME, KEY_NAME, AWS_SECRET_NAME, nameQualifier, isForeignSecretName, isNotSessionToken, nameOf } from "./names.js";
 
 export interface KeyHit {
   keyId: string;
@@ -61,110 +48,6 @@ export function windowsAround(text: string, offsets: number[], maxLines = MAX_LI
     else out.push([s, e]);
   }
   return out;
-}
-
-const SEP = /[\s"'`:=,(>\[{|*$]/;
-const IDENT = /[A-Za-z0-9_.\-]/;
-/** Spelled-out names: "Secret access key", "AWS Secret Access Key [None]:", "**Secret key**". */
-const LOOSE_SECRET = /secret[\s_-]*(?:access[\s_-]*)?key|secretkey/i;
-
-/** The identifier written just before position `at` on the same line, e.g. `aws_secret_access_key = `. */
-export function nameBefore(text: string, at: number): string {
-  let i = at - 1;
-  const stop = Math.max(0, at - 24);
-  while (i >= stop && SEP.test(text[i]!) && text[i] !== "\n") i--;
-  const end = i + 1;
-  const min = Math.max(0, end - 64);
-  while (i >= min && IDENT.test(text[i]!)) i--;
-  return text.slice(i + 1, end);
-}
-
-/**
- * The name the text just before `at` gives a value of this kind (same line, or the line above for
- * a value alone on its line), or undefined. `direct`: written right before it (`name = value`).
- */
-function namedBefore(text: string, at: number, isName: RegExp): { name: string; direct: boolean } | undefined {
-  const nm = nameBefore(text, at);
-  if (isName.test(nm) && (!KEY_NAME.test(nm) || /secret/i.test(nm))) return { name: nm, direct: true };
-  if (isName !== SECRET_NAME) return undefined;
-  const seg = text.slice(Math.max(0, at - 40), at);
-  let line = seg.slice(seg.lastIndexOf("\n") + 1);
-  // A value alone on its line takes its name from the line above ("Secret access key:\n  wJal…",
-  // or a YAML block scalar: "secret_access_key: >-\n  wJal…").
-  if (/^[\s"'`]*$/.test(line)) {
-    const ls = at - line.length - 1;
-    if (ls > 0) line = text.slice(Math.max(0, text.lastIndexOf("\n", ls - 1) + 1, ls - 60), ls);
-    if (!/[:=]\s*(?:[|>][-+]?)?\s*$/.test(line)) return undefined;
-  }
-  // …but not when another value sits in between ("secret: X, other: <candidate>").
-  const from = line.search(LOOSE_SECRET);
-  if (from === -1 || /[A-Za-z0-9+/]{16,}[^A-Za-z0-9+/]+\S*$/.test(line.slice(from))) return undefined;
-  return { name: line.slice(from).replace(/[\s:=|>+-]+$/, ""), direct: false };
-}
-
-/** Names that say nothing (`value:`, `default =`, `"ParameterValue":`): the real one is in a sibling field. */
-const GENERIC_NAME = /^(?:value|val|default|default_?value|parameter_?value)$/i;
-/** A field naming the value next to it: `name: X`, `"ParameterKey": "X"`, `variable "x" {`. */
-const NAME_FIELD = /(?:^|[^A-Za-z0-9_])(?:name|key|parameter_?key|parameter_?name)["']?\s*[:=]\s*["']?([^"'\s,}]+)|\b(?:variable|output)\s+"([^"]+)"/i;
-
-/** A Terraform block opened earlier on the value's line: `variable "x" { default = `. */
-const BLOCK_NAME = /\b(?:variable|output)\s+"([^"]+)"\s*\{[^{}]*$/;
-const SIBLING_REACH = 300;
-/** A line that opens or closes an object or list, or starts a YAML list item. */
-const RECORD_EDGE = /[{}[\]]|^\s*- /;
-
-function endOfLine(text: string, at: number): number {
-  const nl = text.indexOf("\n", at);
-  return nl === -1 ? text.length : nl;
-}
-
-function nameField(s: string): string | undefined {
-  const m = NAME_FIELD.exec(s);
-  return m ? (m[1] ?? m[2]) : undefined;
-}
-
-/**
- * The name a sibling field gives the value at `at`: same object (`{"name": "X", "value": "V"}`,
- * either order), else the lines above up to its record's start (k8s `- name: X\n  value: V`,
- * Terraform `variable "x" {\n  type = string\n  default = "V"`), else the next line.
- */
-function siblingName(text: string, at: number): string | undefined {
-  const ls = text.lastIndexOf("\n", at - 1) + 1;
-  const le = endOfLine(text, at);
-  // Within this object on this line, at most SIBLING_REACH chars away (minified files have long lines).
-  const before = text.slice(Math.max(ls, at - SIBLING_REACH), at);
-  const after = text.slice(at, Math.min(le, at + SIBLING_REACH));
-  const same = nameField(before.slice(before.lastIndexOf("{") + 1)) ?? BLOCK_NAME.exec(before)?.[1] ?? nameField(after.split("}", 1)[0]!);
-  if (same) return same;
-  for (let e = ls - 1, n = 0; n < 4 && e > 0; n++) {
-    const s = text.lastIndexOf("\n", e - 1) + 1;
-    const line = text.slice(s, Math.min(e, s + SIBLING_REACH));
-    if (line.includes("}")) break; // the previous record ends here
-    const name = nameField(line);
-    if (name) return name;
-    if (RECORD_EDGE.test(line)) break; // this record starts here
-    e = s - 1;
-  }
-  if (le >= text.length) return undefined;
-  const next = text.slice(le + 1, Math.min(endOfLine(text, le + 1), le + 1 + SIBLING_REACH));
-  return RECORD_EDGE.test(next) ? undefined : nameField(next);
-}
-
-interface Naming {
-  /** The name the value goes by (its own, a sibling field's, or a label above it); "" if none. */
-  name: string;
-  /** Whether `name` is a name of this kind (isName) and which one. */
-  by?: { name: string; direct: boolean };
-}
-
-function nameOf(text: string, at: number, isName: RegExp): Naming {
-  const own = nameBefore(text, at);
-  if (GENERIC_NAME.test(own)) {
-    const sib = siblingName(text, at);
-    if (sib) return { name: sib, by: isName.test(sib) ? { name: sib, direct: true } : undefined };
-  }
-  const by = namedBefore(text, at, isName);
-  return { name: by?.name ?? own, by };
 }
 
 /**

@@ -1,3 +1,5 @@
+// The shapes of AWS credentials: key ID prefixes and formats, secrets, session tokens, and what
+// makes a key an example or placeholder rather than a live one.
 import type { FindingKind } from "./types.js";
 
 /** Access key ID prefixes: long-term user keys, STS temporary keys, and two rarer key types. */
@@ -41,85 +43,6 @@ export const secretAfterKeyRegex = (): RegExp =>
 /** STS session tokens are long base64 strings (hundreds of characters). */
 export const sessionTokenRegex = (): RegExp =>
   new RegExp(`(?<![${B64}])[${B64}]{100,}={0,2}(?![${B64}=])`, "g");
-
-/** Names under which a secret access key is usually written. */
-export const SECRET_NAME =
-  /(secret|^sk$|_sk$|password|passwd|^pass$|pwd|credential|private_?key|aws_?key$)/i;
-export const TOKEN_NAME = /(session[_.-]?token|security[_.-]?token|^token$|_token$|sts[_.-]?token)/i;
-/** Names of an access key ID; Spring-style ones too (`app.logs.access-key`). */
-export const KEY_NAME = /(access[_.-]?key[_.-]?id|access[_.-]?key$|aws[_.-]?key[_.-]?id|key[_.-]?id$)/i;
-/** Names only an AWS secret access key goes by: they outrank `JWT_SECRET`, `password`… */
-export const AWS_SECRET_NAME = /(secret[\s_.-]*access[\s_.-]*key|aws[\s_.-]*secret|secret[\s_.-]*key$|^secret[\s_.-]*key)/i;
-
-/**
- * What sets a name apart from the others of its kind: `AWS_ACCESS_KEY_ID_BACKUP` and
- * `AWS_SECRET_ACCESS_KEY_BACKUP` both say BACKUP, `PROD_AWS_SECRET` says PROD, `JWT_SECRET` JWT.
- */
-export function nameQualifier(name: string): string {
-  return name.toUpperCase().replace(/AWS|ACCESS|SECRET|KEY|ID|[^A-Z0-9]/g, "");
-}
-
-/**
- * The words of a name, lower-cased: `upload id`, `app.logs.secret-key`, and camelCase split too
- * (`JWTSecret` → jwt, secret) while keeping the unsplit word (`ETag` → etag).
- */
-function nameWords(name: string): string[] {
-  const split = (s: string) => s.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
-  const camel = name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
-  return [...split(name), ...split(camel)];
-}
-
-/** Words that say a value is another service's secret, or an identifier or hash. */
-const FOREIGN_WORDS = new Set(
-  (
-    "jwt session sess cookie csrf xsrf db database postgres postgresql pg psql mysql mariadb mongo mongodb " +
-    "redis memcached rabbitmq amqp stripe github gh gitlab bitbucket slack django rails flask laravel " +
-    "sendgrid twilio mailgun mailchimp openai heroku datadog sentry newrelic npm docker dockerhub google " +
-    "gcp azure firebase facebook twitter oauth client webhook signing encryption hmac salt smtp ldap token " +
-    "id ids uuid guid uid sha sha1 sha256 sha512 md5 hash digest etag checksum crc commit rev revision " +
-    "nonce fingerprint signature sig trace span correlation"
-  ).split(" "),
-);
-/** …unless the name is also an AWS one (`DB_BACKUP_AWS_SECRET_ACCESS_KEY`). */
-const AWS_WORDS = /(^|[^a-z])aws|secret[\s_.-]*access[\s_.-]*key/i;
-
-/**
- * True when a secret candidate's name says it is something else: another service's secret
- * (`JWT_SECRET`, `DB_PASSWORD`, `STRIPE_SECRET_KEY`, Rails' `SECRET_KEY_BASE`) or an identifier
- * or hash (`upload id`, `etag`, `checksum`). Such a value is never an AWS key's secret.
- */
-export function isForeignSecretName(name: string): boolean {
-  // A value, not a name (`<key ID> <secret>` on one line: the secret's "name" is the key ID).
-  if (!name || AWS_WORDS.test(name) || /(?=[A-Za-z]*\d)[A-Za-z0-9]{20,}/.test(name)) return false;
-  if (/secret[_.-]?key[_.-]?base/i.test(name)) return true;
-  return nameWords(name).some((w) => FOREIGN_WORDS.has(w));
-}
-
-/** Session tokens start with these (base64 of the STS token's header), whatever they are called. */
-const STS_TOKEN_PREFIX = /^(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz)/;
-const TOKEN_OTHER_NAME = /ssh|rsa|dsa|ed25519|ecdsa|cert|pem|pgp|gpg|pub(?:lic)?[_.-]?key|private|x509|image|icon|font/i;
-/** Names a session token goes by, even with a word of FOREIGN_WORDS in them (`session`, `token`). */
-const TOKEN_OWN_NAME = /session|security|(?:^|[^a-z])(?:aws|sts|amz)|^token$/i;
-
-/** The body of an SSH public key: base64 of a length-prefixed key type (ssh-rsa, ssh-ed25519, ecdsa-sha2-…, sk-…). */
-function isSshKeyBody(value: string): boolean {
-  return value.startsWith("AAAA") && /^\0\0\0[\s\S](?:ssh-|ecdsa-|sk-)/.test(atob(value.slice(0, 16)));
-}
-
-/**
- * Is this long base64 run (at `at` in `text`, called `name`) something other than a session
- * token: an SSH public key, a PEM body, or a value named for something else?
- */
-export function isNotSessionToken(value: string, name: string, text: string, at: number): boolean {
-  if (STS_TOKEN_PREFIX.test(value)) return false;
-  if (isSshKeyBody(value)) return true;
-  // A PEM block written on one line (`-----BEGIN CERTIFICATE-----MIIB…`, or with `\n` escapes).
-  const before = text.slice(Math.max(0, at - 120), at);
-  const pem = before.lastIndexOf("-----BEGIN");
-  if (pem !== -1 && !before.includes("-----END", pem)) return true;
-  if (!name || TOKEN_OWN_NAME.test(name)) return false;
-  return TOKEN_OTHER_NAME.test(name) || nameWords(name).some((w) => w !== "token" && FOREIGN_WORDS.has(w));
-}
 
 const PLACEHOLDER_WORDS = [
   "EXAMPLE",
