@@ -13,6 +13,13 @@ describe("word placeholders", () => {
     }
   });
 
+  it("include enum constants that read as a key (ASIA + PACIFICSOUTHEAST): never temporary keys", () => {
+    for (const k of ["ASIAPACIFICSOUTHEAST", "ASIAPACIFICNORTHEAST", "ASIAPACIFICSOUTH1234", "ASIAPACIFICNORTH2"]) {
+      const f = scanText(`enum Region { ${k}, EUROPE }\n`);
+      expect(f.every((x) => x.kind === "example"), k).toBe(true);
+    }
+  });
+
   it("are not seen in random keys that hold a short word", () => {
     for (const k of ["AKIAR2776NOTWXZVAIOM", "AKIAS24CNKEYRV5EJDAT", "AKIA4NPOJFSHALLEFLJ3", "AKIAZWJ47D7NFK3C3PJN"]) expect(isExampleKeyId(k), k).toBe(false);
     // Random base32 bodies: words never cover most of one.

@@ -12,13 +12,21 @@ const STYLES: Array<{ name: string; render: (a: string, b: string) => string }> 
   { name: "Lua ..", render: (a, b) => `local id = "${a}" .. "${b}"` },
   { name: "Go + across lines", render: (a, b) => `id := "${a}" +\n\t"${b}"` },
   { name: "C# @", render: (a, b) => `var id = "${a}" + @"${b}";` },
+  { name: "JS .concat", render: (a, b) => `const id = "${a}".concat("${b}");` },
+  { name: "Java StringBuilder", render: (a, b) => `String id = new StringBuilder().append("${a}").append("${b}").toString();` },
+  { name: "VB & _", render: (a, b) => `Dim id = "${a}" & _\r\n    "${b}"` },
+  { name: "Python join", render: (a, b) => `ID = "".join(["${a}", "${b}"])` },
+  { name: "Kotlin joinToString", render: (a, b) => `val id = listOf("${a}", "${b}").joinToString("")` },
+  { name: "R paste0", render: (a, b) => `id <- paste0("${a}", "${b}")` },
+  { name: "Rust concat!", render: (a, b) => `let id = concat!("${a}", "${b}");` },
+  { name: "C# string.Concat", render: (a, b) => `var id = string.Concat("${a}", "${b}");` },
 ];
 
 const KEYS = ["AKIA", "ASIA", "ABIA", "ACCA"].map((p, i) => makeKeyId(p, 123456789012n + BigInt(i), 0x1234567n + BigInt(i)));
 
-/** Line and column (1-based) where the first literal's content starts. */
+/** Line and column (1-based) where the content of the first literal starting with `a` starts. */
 function where(src: string, a: string): { line: number; column: number } {
-  const at = src.search(/["'`]/) + 1;
+  const at = Math.min(...['"', "'", "`"].map((q) => src.indexOf(q + a)).filter((i) => i >= 0)) + 1;
   expect(src.startsWith(a, at)).toBe(true);
   const before = src.slice(0, at);
   return { line: before.split("\n").length, column: at - before.lastIndexOf("\n") };
