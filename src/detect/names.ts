@@ -25,7 +25,7 @@ export function nameQualifier(name: string): string {
  */
 function nameWords(name: string): string[] {
   const split = (s: string) => s.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
-  const camel = name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
+  const camel = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
   return [...split(name), ...split(camel)];
 }
 
@@ -40,8 +40,12 @@ const FOREIGN_WORDS = new Set(
     "nonce fingerprint signature sig trace span correlation"
   ).split(" "),
 );
-/** …unless the name is also an AWS one (`DB_BACKUP_AWS_SECRET_ACCESS_KEY`). */
+/** …unless the name is also an AWS one (`DB_BACKUP_AWS_SECRET_ACCESS_KEY`)… */
 const AWS_WORDS = /(^|[^a-z])aws|secret[\s_.-]*access[\s_.-]*key/i;
+/** …or names an AWS service (`DB_BACKUP_S3_SECRET_KEY`). */
+const AWS_SERVICES = new Set(
+  "s3 iam ses sqs sns sts ec2 ecr ecs eks dynamodb kinesis lambda cloudfront route53 cloudwatch athena glue redshift boto boto3 amazon".split(" "),
+);
 
 /**
  * True when a secret candidate's name says it is something else: another service's secret
@@ -52,12 +56,13 @@ export function isForeignSecretName(name: string): boolean {
   // A value, not a name (`<key ID> <secret>` on one line: the secret's "name" is the key ID).
   if (!name || AWS_WORDS.test(name) || /(?=[A-Za-z]*\d)[A-Za-z0-9]{20,}/.test(name)) return false;
   if (/secret[_.-]?key[_.-]?base/i.test(name)) return true;
-  return nameWords(name).some((w) => FOREIGN_WORDS.has(w));
+  const words = nameWords(name);
+  return !words.some((w) => AWS_SERVICES.has(w)) && words.some((w) => FOREIGN_WORDS.has(w));
 }
 
 /** Session tokens start with these (base64 of the STS token's header), whatever they are called. */
 const STS_TOKEN_PREFIX = /^(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz)/;
-const TOKEN_OTHER_NAME = /ssh|rsa|dsa|ed25519|ecdsa|cert|pem|pgp|gpg|pub(?:lic)?[_.-]?key|private|x509|image|icon|font/i;
+const TOKEN_OTHER_NAME = /ssh|rsa|dsa|ed25519|ecdsa|cert|pem|pgp|gpg|pub(?:lic)?[_.-]?key|private|x509|image|icon|font|bearer|authorization/i;
 /** Names a session token goes by, even with a word of FOREIGN_WORDS in them (`session`, `token`). */
 const TOKEN_OWN_NAME = /session|security|(?:^|[^a-z])(?:aws|sts|amz)|^token$/i;
 
@@ -66,13 +71,25 @@ function isSshKeyBody(value: string): boolean {
   return value.startsWith("AAAA") && /^\0\0\0[\s\S](?:ssh-|ecdsa-|sk-)/.test(atob(value.slice(0, 16)));
 }
 
+/** A JWT's header or payload (base64url of `{"…`), or a segment joined to others by `.`. */
+function isJwtSegment(value: string, text: string, at: number): boolean {
+  if (value.startsWith("eyJ")) return true;
+  const seg = /[A-Za-z0-9_-]/;
+  const end = at + value.length;
+  return (text[at - 1] === "." && seg.test(text[at - 2] ?? "")) || (text[end] === "." && seg.test(text[end + 1] ?? ""));
+}
+
+/** The data of a `data:` URI (`data:image/png;base64,iVBOR…`). */
+const isDataUri = (text: string, at: number) => text.endsWith("base64,", at);
+
 /**
  * Is this long base64 run (at `at` in `text`, called `name`) something other than a session
- * token: an SSH public key, a PEM body, or a value named for something else?
+ * token: an SSH public key, a JWT, a data: URI, a PEM body, or a value named for something else
+ * (`Authorization: Bearer`, `image`)?
  */
 export function isNotSessionToken(value: string, name: string, text: string, at: number): boolean {
   if (STS_TOKEN_PREFIX.test(value)) return false;
-  if (isSshKeyBody(value)) return true;
+  if (isSshKeyBody(value) || isJwtSegment(value, text, at) || isDataUri(text, at)) return true;
   // A PEM block written on one line (`-----BEGIN CERTIFICATE-----MIIB…`, or with `\n` escapes).
   const before = text.slice(Math.max(0, at - 120), at);
   const pem = before.lastIndexOf("-----BEGIN");
@@ -86,9 +103,15 @@ const IDENT = /[A-Za-z0-9_.\-]/;
 /** Spelled-out names: "Secret access key", "AWS Secret Access Key [None]:", "**Secret key**". */
 const LOOSE_SECRET = /secret[\s_-]*(?:access[\s_-]*)?key|secretkey/i;
 
+/** `<Pass encoding="base64">`: an element with attributes, named by its tag. */
+const TAG_WITH_ATTRIBUTES = /<([A-Za-z_][\w.:-]*)(?:\s+[\w.:-]+\s*=\s*(?:"[^"<>]*"|'[^'<>]*'))+\s*>$/;
+
 /** The identifier written just before position `at` on the same line, e.g. `aws_secret_access_key = `. */
 export function nameBefore(text: string, at: number): string {
-  let i = at - 1;
+  const tag = text[at - 1] === ">" ? TAG_WITH_ATTRIBUTES.exec(text.slice(Math.max(0, at - 200), at)) : null;
+  if (tag) return tag[1]!;
+  // Markdown emphasis: `secret: _wJal…_`
+  let i = text[at - 1] === "_" && SEP.test(text[at - 2] ?? " ") ? at - 2 : at - 1;
   const stop = Math.max(0, at - 24);
   while (i >= stop && SEP.test(text[i]!) && text[i] !== "\n") i--;
   const end = i + 1;

@@ -1,5 +1,6 @@
 // Pairs key IDs with secret access keys (and ASIA keys with session tokens)
 // found near them: named candidates first, then the nearest plausible one.
+import { Buffer } from "node:buffer";
 import type { RawFinding } from "./types.js";
 import { secretRegex, secretAfterKeyRegex, sessionTokenRegex, secretShape, isExampleKeyId, isExampleSecret } from "./rules.js";
 import { SECRET_NAME, TOKEN_NAME, KEY_NAME, AWS_SECRET_NAME, nameQualifier, isForeignSecretName, isNotSessionToken, nameOf } from "./names.js";
@@ -18,6 +19,8 @@ interface Candidate {
   named: 0 | 1 | 2;
   /** The name's qualifier (nameQualifier), when it was written just before the value. */
   qualifier?: string;
+  /** Named like another service's secret (`DB_BACKUP_SECRET_KEY`): only for a key of this qualifier. */
+  onlyFor?: string;
   weak: boolean;
 }
 
@@ -92,17 +95,24 @@ function headerNamesSecret(text: string, starts: number[], line: number, at: num
   return false;
 }
 
-/** What a text is: NUL bytes make it binary; a hunk header makes it a unified diff. */
+/** What a text is: NUL bytes make it binary; a hunk header makes it a diff (`@@@`: a merge's combined one). */
 interface TextKind {
   binary: boolean;
   diff: boolean;
+  combinedDiff: boolean;
+}
+
+function textKind(text: string): TextKind {
+  const combinedDiff = text.startsWith("@@@ -") || text.includes("\n@@@ -");
+  return { binary: text.includes("\0"), diff: combinedDiff || text.startsWith("@@ -") || text.includes("\n@@ -"), combinedDiff };
 }
 
 /** A 40-char run at `at` as a secret candidate, or undefined when its shape or name rules it out. */
 function secretCandidate(text: string, value: string, at: number, starts: number[]): Candidate | undefined {
   const line = lineOf(starts, at);
   const { name, by } = nameOf(text, at, SECRET_NAME);
-  if (isForeignSecretName(name)) return undefined;
+  const onlyFor = isForeignSecretName(name) ? sameRecordQualifier(by) : undefined;
+  if (onlyFor === "") return undefined;
   const named: Candidate["named"] = by ? (AWS_SECRET_NAME.test(by.name) ? 2 : 1) : headerNamesSecret(text, starts, line, at, SECRET_NAME) ? 1 : 0;
   const sh = secretShape(value);
   if (sh.hex) return undefined;
@@ -111,7 +121,29 @@ function secretCandidate(text: string, value: string, at: number, starts: number
   const distinct = new Set(value).size;
   if (named > 0 ? classes < 2 || distinct < 12 : !(sh.upper && sh.lower && sh.digit) || distinct < 20) return undefined;
   const qualifier = by?.direct ? nameQualifier(by.name) : undefined;
-  return { value, offset: at, line, named, qualifier, weak: sh.slashes >= 3, example: isExampleSecret(value) };
+  return { value, offset: at, line, named, qualifier, onlyFor, weak: sh.slashes >= 3, example: isExampleSecret(value) };
+}
+
+/**
+ * A foreign-sounding AWS-style name (`DB_BACKUP_SECRET_KEY`) still names the secret of a key
+ * called the same way (`DB_BACKUP_ACCESS_KEY`): its qualifier, or "" when it names nothing of AWS.
+ */
+function sameRecordQualifier(by: { name: string; direct: boolean } | undefined): string {
+  return by?.direct && AWS_SECRET_NAME.test(by.name) ? nameQualifier(by.name) : "";
+}
+
+/** Base64 (or base64url) of 40 characters: 54 characters and `==`. */
+const ENCODED_SECRET = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{54}(?:==)?(?![A-Za-z0-9+/=_-])/g;
+
+/**
+ * A secret stored base64-encoded while its key is plain (a k8s Secret's `data:` next to a
+ * ConfigMap, FileZilla's `<Pass encoding="base64">`): named ones only, unnamed base64 is anything.
+ */
+function encodedSecretCandidate(text: string, value: string, at: number, starts: number[]): Candidate | undefined {
+  const decoded = Buffer.from(value, "base64").toString("latin1");
+  if (!/^[A-Za-z0-9+/]{40}$/.test(decoded)) return undefined;
+  const c = secretCandidate(text, decoded, at, starts);
+  return c && c.named > 0 ? c : undefined;
 }
 
 function tokenCandidate(text: string, value: string, at: number, starts: number[]): Candidate | undefined {
@@ -154,6 +186,11 @@ function withGluedSecrets(text: string, keys: PairKey[], starts: number[], cands
   return glued.length ? [...cands, ...glued].sort((a, b) => a.offset - b.offset) : cands;
 }
 
+/** The candidates with the encoded ones (encodedSecretCandidate) merged in, in text order. */
+function withEncodedSecrets(cands: Candidate[], encoded: Candidate[]): Candidate[] {
+  return encoded.length ? [...cands, ...encoded].sort((a, b) => a.offset - b.offset) : cands;
+}
+
 interface Edge {
   k: number;
   c: number;
@@ -192,7 +229,7 @@ function assign(keys: PairKey[], cands: Candidate[], records: number[]): Pairing
       if (cand.offset > key.offset + MAX_CHARS) break;
       const dl = Math.abs(cand.line - key.line);
       const dc = Math.abs(cand.offset - key.offset);
-      if (dl > MAX_LINES) continue;
+      if (dl > MAX_LINES || (cand.onlyFor !== undefined && cand.onlyFor !== key.qualifier)) continue;
       if (cand.offset < key.offset + key.keyId.length && cand.offset + cand.value.length > key.offset) continue;
       const lo = Math.min(cand.offset, key.offset);
       const hi = Math.max(cand.offset, key.offset);
@@ -203,6 +240,8 @@ function assign(keys: PairKey[], cands: Candidate[], records: number[]): Pairing
         (dl === 0 ? Math.min(dc, 2000) / 200 : 0) +
         NAME_COST[cand.named] +
         (cand.offset < key.offset ? 2 : 0) +
+        // `aws_secret_access_key = S1  ; replaces K2`: an unnamed key after a named secret is a remark
+        (dl === 0 && cand.offset < key.offset && cand.qualifier !== undefined && key.qualifier === undefined ? 20 : 0) +
         between * 40 +
         crossed * 25 +
         // AWS_ACCESS_KEY_ID_BACKUP goes with AWS_SECRET_ACCESS_KEY_BACKUP, not with AWS_SECRET_ACCESS_KEY
@@ -241,37 +280,60 @@ const FAR_TEXT = 256 << 10;
 /**
  * A key still without a secret, and one secret under an AWS-only name further away than the
  * windows reach (`.s3cfg` sorts its settings: access_key on line 2, secret_key 60 lines down):
- * when each is the only one of its kind in the text, they are a pair.
+ * when each is the only one of its kind in the text, they are a pair. A secret under another
+ * secret name (`secret:`) too, when only blank lines push it out of reach.
  */
 function pairFarByName(text: string, kind: TextKind, keys: PairKey[], secretOf: Pairing): void {
   if (text.length > FAR_TEXT) return;
   const lone = keys.map((k, i) => i).filter((i) => !secretOf.has(i) && !isExampleKeyId(keys[i]!.keyId));
   if (lone.length !== 1) return;
+  const key = keys[lone[0]!]!;
   const used = new Set([...secretOf.values()].map((v) => v.c.offset));
   const all = collect(text, secretRegex(kind), [[0, text.length]], lineStartsOf(text, 0, text.length), secretCandidate);
-  const far = all.filter((c) => c.named === 2 && !c.example && !used.has(c.offset));
-  if (far.length === 1) secretOf.set(lone[0]!, { c: far[0]!, cost: 1000 });
+  const far = all.filter((c) => c.named > 0 && !c.example && c.onlyFor === undefined && !used.has(c.offset));
+  const c = onlyFarSecret(text, key, far);
+  if (c) secretOf.set(lone[0]!, { c, cost: 1000 });
 }
 
-/** In a unified diff: -1 on a removed line, 1 on an added one, 0 on a context line. */
-function sideOf(text: string, starts: number[], line: number): -1 | 0 | 1 {
-  const c = text.charCodeAt(starts[line]!);
-  return c === 43 ? 1 : c === 45 ? -1 : 0;
+function onlyFarSecret(text: string, key: PairKey, far: Candidate[]): Candidate | undefined {
+  const aws = far.filter((c) => c.named === 2);
+  if (aws.length > 0) return aws.length === 1 ? aws[0] : undefined;
+  return far.length === 1 && filledLinesBetween(text, key.offset, far[0]!.offset) <= MAX_LINES ? far[0] : undefined;
+}
+
+/** Lines between offsets a and b that hold more than white space. */
+function filledLinesBetween(text: string, a: number, b: number): number {
+  const lines = text.slice(Math.min(a, b), Math.max(a, b)).split("\n");
+  return lines.slice(1, -1).filter((l) => l.trim() !== "").length;
 }
 
 /**
- * A diff holds two texts: the old one (removed and context lines) and the new one (added and
- * context lines). A rotated key goes with the secret on its own side, and a context line's secret
- * with a key on either side; a context line's key takes the new side's pairing.
+ * The texts of a diff a line belongs to, as bits: a unified diff's old (1) and new (2) text; a
+ * merge's combined diff's two parents (1, 2) and its result (4). A line marked `-` in some
+ * columns is in those parents only; any other is in the result, and in each parent whose column
+ * is not `+`.
  */
-function assignInDiff(text: string, starts: number[], keys: PairKey[], cands: Candidate[], records: number[]): Pairing {
-  const keySide = keys.map((k) => sideOf(text, starts, k.line));
-  const candSide = cands.map((c) => sideOf(text, starts, c.line));
+function versionsOf(text: string, starts: number[], line: number, columns: number): number {
+  const marks = [...text.slice(starts[line]!, starts[line]! + columns).padEnd(columns)];
+  if (marks.includes("-")) return marks.reduce((m, c, i) => (c === "-" ? m | (1 << i) : m), 0);
+  return marks.reduce((m, c, i) => (c === "+" ? m : m | (1 << i)), 1 << columns);
+}
+
+/**
+ * A diff holds several texts: the old one (removed and context lines) and the new one (added and
+ * context lines), or a merge's parents and result. A rotated key goes with the secret of its own
+ * text, and a context line's secret with a key of any; a context line's key takes the new text's
+ * pairing.
+ */
+function assignInDiff(text: string, starts: number[], kind: TextKind, keys: PairKey[], cands: Candidate[], records: number[]): Pairing {
+  const columns = kind.combinedDiff ? 2 : 1;
+  const keyIn = keys.map((k) => versionsOf(text, starts, k.line, columns));
+  const candIn = cands.map((c) => versionsOf(text, starts, c.line, columns));
   const out: Pairing = new Map();
-  for (const side of [-1, 1]) {
-    const ks = keys.map((_, i) => i).filter((i) => keySide[i] !== -side);
-    const cs = cands.filter((_, i) => candSide[i] !== -side);
-    for (const [j, v] of assign(ks.map((i) => keys[i]!), cs, records)) out.set(ks[j]!, v);
+  for (let v = 0; v <= columns; v++) {
+    const ks = keys.map((_, i) => i).filter((i) => keyIn[i]! & (1 << v));
+    const cs = cands.filter((_, i) => candIn[i]! & (1 << v));
+    for (const [j, p] of assign(ks.map((i) => keys[i]!), cs, records)) out.set(ks[j]!, p);
   }
   return out;
 }
@@ -286,10 +348,11 @@ export function pairKeys(text: string, hits: KeyHit[]): RawFinding[] {
     return { ...h, line: lineOf(starts, h.offset), qualifier: KEY_NAME.test(name) ? nameQualifier(name) : undefined };
   });
   const records = recordStarts(text, win);
-  const kind: TextKind = { binary: text.includes("\0"), diff: text.startsWith("@@ -") || text.includes("\n@@ -") };
-  const pair = (ks: PairKey[], cands: Candidate[]) => (kind.diff ? assignInDiff(text, starts, ks, cands, records) : assign(ks, cands, records));
+  const kind = textKind(text);
+  const pair = (ks: PairKey[], cands: Candidate[]) => (kind.diff ? assignInDiff(text, starts, kind, ks, cands, records) : assign(ks, cands, records));
   let secrets = collect(text, secretRegex(kind), win, starts, secretCandidate);
   if (kind.binary) secrets = withGluedSecrets(text, keys, starts, secrets);
+  secrets = withEncodedSecrets(secrets, collect(text, ENCODED_SECRET, win, starts, encodedSecretCandidate));
   const secretOf = pair(keys, secrets);
   pairFarByName(text, kind, keys, secretOf);
   const temp = keys.map((k, i) => ({ k, i })).filter(({ k }) => k.keyId.startsWith("ASIA"));

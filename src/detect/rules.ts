@@ -20,25 +20,31 @@ export const prefixRegex = (): RegExp => new RegExp(PREFIX_ALT, "g");
 
 const B64 = "A-Za-z0-9+/";
 
+const SECRET_END = `(?![${B64}=_\\-])`;
+/** After a secret; in binary data a lower-case type byte may follow (see secretRegex). */
+const secretEnd = (binary?: boolean) => (binary ? `(?:${SECRET_END}|(?=[a-z]${SECRET_END}))` : SECRET_END);
+
 /**
  * 40 characters of the secret access key alphabet, not part of a longer run.
  * `binary`: the text holds NUL bytes, where a string's neighbour is often a type byte that happens
  * to be a lower-case letter (CPython's marshal writes `z` after each string): one may follow.
- * `diff`: the text is a unified diff, where the `+`/`-` starting a line is no part of the value.
+ * `diff`: the text is a unified diff, where the `+`/`-` starting a line is no part of the value;
+ * `combinedDiff`: a merge's combined diff, with two such columns (`++`, ` -`, `+ `).
+ * Markdown emphasis (`_secret_`) is no part of it either, when a space or punctuation sets it off.
  */
-export const secretRegex = (opts: { binary?: boolean; diff?: boolean } = {}): RegExp => {
-  const end = `(?![${B64}=_\\-])`;
-  const before = opts.diff ? `(?:(?<![${B64}_\\-])|(?<=\\n[+\\-]))` : `(?<![${B64}_\\-])`;
-  const after = opts.binary ? `(?:${end}|(?=[a-z]${end}))` : end;
-  return new RegExp(`${before}[${B64}]{40}${after}`, "g");
+export const secretRegex = (opts: { binary?: boolean; diff?: boolean; combinedDiff?: boolean } = {}): RegExp => {
+  const body = `[${B64}]{40}`;
+  const marker = opts.combinedDiff ? `\\n[+\\- ][+\\-]` : `\\n[+\\-]`;
+  const before = opts.diff ? `(?:(?<![${B64}_\\-])|(?<=${marker}))` : `(?<![${B64}_\\-])`;
+  const emphasis = `(?<=(?<![${B64}=_\\-])_)${body}(?=_(?![${B64}=_\\-]))`;
+  return new RegExp(`${before}${body}${secretEnd(opts.binary)}|${emphasis}`, "g");
 };
 
 /**
  * A secret right where a key ID ends (sticky): in binary data a record's columns may be written
  * back to back (SQLite rows), so a key's secret can start without a separator.
  */
-export const secretAfterKeyRegex = (): RegExp =>
-  new RegExp(secretRegex({ binary: true }).source.replace(`(?<![${B64}_\\-])`, ""), "y");
+export const secretAfterKeyRegex = (): RegExp => new RegExp(`[${B64}]{40}${secretEnd(true)}`, "y");
 
 /** STS session tokens are long base64 strings (hundreds of characters). */
 export const sessionTokenRegex = (): RegExp =>

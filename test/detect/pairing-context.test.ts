@@ -72,6 +72,18 @@ describe("unified diffs", () => {
   });
 });
 
+describe("combined diffs of a merge", () => {
+  it("each parent's lines and the result's pair apart", () => {
+    const d = `diff --cc creds.txt\n--- a/creds.txt\n+++ b/creds.txt\n@@@ -1,2 -1,2 +1,2 @@@\n- ${K(42)}\n- ${S(42)}\n -${K(43)}\n -${S(43)}\n++${K(44)}\n++${S(44)}\n`;
+    expectPairs(d, [[K(42), S(42)], [K(43), S(43)], [K(44), S(44)]]);
+  });
+
+  it("a line kept from one parent is in the result too", () => {
+    expectPairs(`@@@ -1,1 -1,1 +1,2 @@@\n  AWS_ACCESS_KEY_ID=${K(45)}\n+ ${S(45)}\n`, [[K(45), S(45)]]);
+    expectPairs(`@@@ -1,1 -1,1 +1,2 @@@\n  AWS_ACCESS_KEY_ID=${K(46)}\n +${S(46)}\n`, [[K(46), S(46)]]);
+  });
+});
+
 describe("Spring-style names (. and -)", () => {
   it("C2: grouped by kind", () => {
     expectPairs(`app.logs.access-key=${K(12)}\napp.media.access-key=${K(13)}\napp.logs.secret-key=${S(12)}\napp.media.secret-key=${S(13)}\n`, [
