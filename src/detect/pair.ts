@@ -154,6 +154,33 @@ function tokenCandidate(text: string, value: string, at: number, starts: number[
   return { value, offset: at, line, named, qualifier: by?.direct ? nameQualifier(by.name) : undefined, weak: false, example: false };
 }
 
+/**
+ * A session token hard-wrapped over lines (pasted into a note or a ticket): lines of one width but
+ * the last, all base64, the first starting as STS tokens do. Only then: a wrapped PEM or MIME body
+ * is no token.
+ */
+const WRAPPED_TOKEN = /(?<![A-Za-z0-9+/])(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz)[A-Za-z0-9+/]*(?:\r?\n[ \t]*[A-Za-z0-9+/]+={0,2}[ \t]*(?=\r?\n|$))+/g;
+
+function wrappedToken(text: string, value: string, at: number, starts: number[]): Candidate | undefined {
+  const lines = value.split(/\r?\n/).map((l) => l.trim());
+  const width = lines[0]!.length;
+  let n = 1;
+  while (n < lines.length && lines[n]!.length === width) n++;
+  // The last line may be shorter; a line after it is not the token's.
+  if (n < lines.length && lines[n]!.length < width) n++;
+  const joined = lines.slice(0, n).join("");
+  if (n < 2 || width < 40 || joined.length < 100) return undefined;
+  return tokenCandidate(text, joined, at, starts);
+}
+
+/** Tokens on one line, and wrapped ones in place of the first line of each. */
+function tokenCandidates(text: string, win: Array<[number, number]>, starts: number[]): Candidate[] {
+  const wrapped = collect(text, WRAPPED_TOKEN, win, starts, wrappedToken);
+  const at = new Set(wrapped.map((c) => c.offset));
+  const single = collect(text, sessionTokenRegex(), win, starts, tokenCandidate).filter((c) => !at.has(c.offset));
+  return [...single, ...wrapped].sort((a, b) => a.offset - b.offset);
+}
+
 type MakeCandidate = (text: string, value: string, at: number, starts: number[]) => Candidate | undefined;
 
 function collect(text: string, re: RegExp, win: Array<[number, number]>, starts: number[], make: MakeCandidate): Candidate[] {
@@ -358,7 +385,7 @@ export function pairKeys(text: string, hits: KeyHit[]): RawFinding[] {
   const temp = keys.map((k, i) => ({ k, i })).filter(({ k }) => k.keyId.startsWith("ASIA"));
   const tokenOf = new Map<number, string>();
   if (temp.length > 0) {
-    const tokens = collect(text, sessionTokenRegex(), win, starts, tokenCandidate);
+    const tokens = tokenCandidates(text, win, starts);
     const m = pair(temp.map((t) => t.k), tokens);
     for (const [j, v] of m) tokenOf.set(temp[j]!.i, v.c.value);
   }

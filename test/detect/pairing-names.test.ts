@@ -120,3 +120,23 @@ describe("long base64 that is not a session token", () => {
     }
   });
 });
+
+describe("a session token hard-wrapped over lines", () => {
+  let token = "IQoJb3JpZ2luX2VjE";
+  for (let i = 0; token.length < 700; i++) token += makeSecret(i + 300).replace(/\//g, "+");
+  token = token.slice(0, 697);
+  const wrapped = (t: string, width: number, eol = "\n") => t.match(new RegExp(`.{1,${width}}`, "g"))!.join(eol);
+
+  it("comes out whole from a note, at 64 or 76 columns, LF or CRLF, the next line not glued on", () => {
+    for (const [width, eol] of [[64, "\n"], [76, "\r\n"]] as const) {
+      const note = `Creds for the incident:${eol}${eol}Access key: ${A(30)}${eol}Secret: ${S(30)}${eol}Session token:${eol}${wrapped(token, width, eol)}${eol}Expiration${eol}2026-11-29T12:00:00Z${eol}`;
+      expect(scanText(note), `${width}`).toMatchObject([{ keyId: A(30), secret: S(30), sessionToken: token }]);
+    }
+  });
+
+  it("is not made of a wrapped base64 body that does not start as STS tokens do", () => {
+    const pem = Buffer.from(token.repeat(2)).toString("base64");
+    const t = `aws_access_key_id = ${A(31)}\nsecret: ${S(31)}\ncert: |\n${wrapped(pem.slice(0, 640), 64)}\n`;
+    expect(scanText(t).find((f) => f.keyId === A(31))?.sessionToken).toBeUndefined();
+  });
+});
