@@ -16,7 +16,7 @@ export const AWS_SECRET_NAME = /(secret[\s_.-]*access[\s_.-]*key|aws[\s_.-]*secr
  * `AWS_SECRET_ACCESS_KEY_BACKUP` both say BACKUP, `PROD_AWS_SECRET` says PROD, `JWT_SECRET` JWT.
  */
 export function nameQualifier(name: string): string {
-  return name.toUpperCase().replace(/AWS|ACCESS|SECRET|KEY|ID|[^A-Z0-9]/g, "");
+  return name.toUpperCase().replace(/AWS|ACCESS|SECRET|KEYS?|ID|SESSION|SECURITY|TOKEN|[^A-Z0-9]/g, "");
 }
 
 /**
@@ -100,6 +100,8 @@ export function isNotSessionToken(value: string, name: string, text: string, at:
 
 const SEP = /[\s"'`:=,(>\[{|*$]/;
 const IDENT = /[A-Za-z0-9_.\-]/;
+/** Prose: "the secret was …", "its secret is …", "secret - …". */
+const PROSE_SECRET = /\bsecret\s*(?:(?:is|was|:|=|-|–)\s*)?$/i;
 /** Spelled-out names: "Secret access key", "AWS Secret Access Key [None]:", "**Secret key**". */
 const LOOSE_SECRET = /secret[\s_-]*(?:access[\s_-]*)?key|secretkey/i;
 
@@ -139,7 +141,8 @@ function namedBefore(text: string, at: number, isName: RegExp): { name: string; 
   }
   // …but not when another value sits in between ("secret: X, other: <candidate>").
   const from = line.search(LOOSE_SECRET);
-  if (from === -1 || /[A-Za-z0-9+/]{16,}[^A-Za-z0-9+/]+\S*$/.test(line.slice(from))) return undefined;
+  if (from === -1) return PROSE_SECRET.test(line) ? { name: "secret", direct: false } : undefined;
+  if (/[A-Za-z0-9+/]{16,}[^A-Za-z0-9+/]+\S*$/.test(line.slice(from))) return undefined;
   return { name: line.slice(from).replace(/[\s:=|>+-]+$/, ""), direct: false };
 }
 
@@ -198,11 +201,43 @@ export interface Naming {
   by?: { name: string; direct: boolean };
 }
 
+/** The name of the map a `name: value` entry sits in: `parent: {name: v}` or an indented block under `parent:`. */
+function parentName(text: string, at: number): string | undefined {
+  const ls = text.lastIndexOf("\n", at - 1) + 1;
+  const flow = /([A-Za-z_][\w.-]*)["']?\s*:\s*\{[^{}]*$/.exec(text.slice(Math.max(ls, at - SIBLING_REACH), at));
+  if (flow) return flow[1];
+  const indent = /^[ \t]*/.exec(text.slice(ls, at))![0].length;
+  if (indent === 0) return undefined;
+  for (let e = ls - 1, n = 0; n < 40 && e > 0; n++) {
+    const s = text.lastIndexOf("\n", e - 1) + 1;
+    const line = text.slice(s, e);
+    const m = /^([ \t]*)([A-Za-z_][\w.-]*)["']?\s*:\s*$/.exec(line);
+    if (/^[ \t]*/.exec(line)![0].length < indent && line.trim()) return m?.[2];
+    e = s - 1;
+  }
+  return undefined;
+}
+
+/**
+ * Names split over a map (`access_keys:` then `prod: …`; `secret_keys: {prod: …}`): the entry's
+ * name qualifies the map's, as `prod.access_key` would.
+ */
+function nestedName(text: string, at: number, own: string, isName: RegExp): string | undefined {
+  if (!/^[A-Za-z_][\w-]{0,31}$/.test(own)) return undefined;
+  const parent = parentName(text, at)?.replace(/s$/i, "");
+  const name = parent && `${own}.${parent}`;
+  return name && isName.test(name) ? name : undefined;
+}
+
 export function nameOf(text: string, at: number, isName: RegExp): Naming {
   const own = nameBefore(text, at);
   if (GENERIC_NAME.test(own)) {
     const sib = siblingName(text, at);
     if (sib) return { name: sib, by: isName.test(sib) ? { name: sib, direct: true } : undefined };
+  }
+  if (own && !isName.test(own)) {
+    const nested = nestedName(text, at, own, isName);
+    if (nested) return { name: nested, by: { name: nested, direct: true } };
   }
   const by = namedBefore(text, at, isName);
   return { name: by?.name ?? own, by };

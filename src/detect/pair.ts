@@ -199,6 +199,21 @@ function collect(text: string, re: RegExp, win: Array<[number, number]>, starts:
   return out;
 }
 
+/** A session token glued to the secret glued to an ASIA key (the next column of the row). */
+const GLUED_TOKEN = /(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz)[A-Za-z0-9+/]{88,}={0,2}/y;
+
+function withGluedTokens(text: string, keys: PairKey[], starts: number[], cands: Candidate[]): Candidate[] {
+  const seen = new Set(cands.map((c) => c.offset));
+  const glued: Candidate[] = [];
+  for (const k of keys) {
+    GLUED_TOKEN.lastIndex = k.offset + k.keyId.length + 40;
+    const m = GLUED_TOKEN.exec(text);
+    const c = m ? tokenCandidate(text, m[0], m.index, starts) : undefined;
+    if (c && !seen.has(c.offset)) glued.push(c);
+  }
+  return glued.length ? [...cands, ...glued].sort((a, b) => a.offset - b.offset) : cands;
+}
+
 /** Binary data only: secrets glued to the end of a key ID (columns of a SQLite row), merged in. */
 function withGluedSecrets(text: string, keys: PairKey[], starts: number[], cands: Candidate[]): Candidate[] {
   const re = secretAfterKeyRegex();
@@ -372,7 +387,8 @@ export function pairKeys(text: string, hits: KeyHit[]): RawFinding[] {
   const starts = lineStartsOf(text, 0, win[win.length - 1]![1]);
   const keys: PairKey[] = hits.map((h) => {
     const { name } = nameOf(text, h.offset, KEY_NAME);
-    return { ...h, line: lineOf(starts, h.offset), qualifier: KEY_NAME.test(name) ? nameQualifier(name) : undefined };
+    // The value is a key ID: any name with KEY or ACCESS in it is its name (`A_KEY`, `AccessKey`).
+    return { ...h, line: lineOf(starts, h.offset), qualifier: KEY_NAME.test(name) || /key|access/i.test(name) ? nameQualifier(name) : undefined };
   });
   const records = recordStarts(text, win);
   const kind = textKind(text);
@@ -385,7 +401,8 @@ export function pairKeys(text: string, hits: KeyHit[]): RawFinding[] {
   const temp = keys.map((k, i) => ({ k, i })).filter(({ k }) => k.keyId.startsWith("ASIA"));
   const tokenOf = new Map<number, string>();
   if (temp.length > 0) {
-    const tokens = tokenCandidates(text, win, starts);
+    let tokens = tokenCandidates(text, win, starts);
+    if (kind.binary) tokens = withGluedTokens(text, temp.map((t) => t.k), starts, tokens);
     const m = pair(temp.map((t) => t.k), tokens);
     for (const [j, v] of m) tokenOf.set(temp[j]!.i, v.c.value);
   }

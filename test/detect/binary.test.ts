@@ -60,4 +60,14 @@ describe("keys in binary files", () => {
     const noise = Buffer.alloc(1 << 20, 0).map(() => ((x = (x * 1103515245 + 12345) >>> 0), x >>> 24));
     expect(scanBytes(noise).filter((f) => f.kind !== "example")).toEqual([]);
   });
+  it("a SQLite row whose secret is followed at once by the next column (a date, a session token)", () => {
+    const k2 = makeKeyId("ASIA", 210987654321n, 0xb2an);
+    const s2 = makeSecret(62);
+    const token = `FwoGZXIvYXdzE${makeSecret(63).replace(/\//g, "+").repeat(8)}`;
+    const row1 = Buffer.from(`\0\x135]etl${key}${secret}2025-01-02`, "latin1");
+    const row2 = Buffer.from(`\0\x0f\x81\x15${k2}${s2}${token}\0`, "latin1");
+    const f = scanBytes(Buffer.concat([Buffer.alloc(64), row1, Buffer.alloc(32), row2, Buffer.alloc(64)]));
+    expect(f.find((x) => x.keyId === key)?.secret).toBe(secret);
+    expect(f.find((x) => x.keyId === k2)).toMatchObject({ secret: s2, sessionToken: token });
+  });
 });

@@ -140,3 +140,33 @@ describe("a session token hard-wrapped over lines", () => {
     expect(scanText(t).find((f) => f.keyId === A(31))?.sessionToken).toBeUndefined();
   });
 });
+
+describe("names written the ways a third probe found", () => {
+  it("a secret introduced in prose beats a nearer unnamed 40-character string", () => {
+    const X = makeSecret(9999);
+    for (const intro of ["secret was", "its secret is", "secret -", "the secret:"]) expectPairs(`key ${K(40)}\n${X}\n${intro} ${S(40)}\n`, [[K(40), S(40)]]);
+  });
+
+  it("qualifiers when every key comes first: PROD_/DEV_ session tokens, one-letter prefixes", () => {
+    const tok = (n: number) => `IQoJb3JpZ2luX2VjE${makeSecret(n).replace(/\//g, "+").repeat(4)}`;
+    const env = [
+      `PROD_AWS_ACCESS_KEY_ID=${A(41)}`,
+      `PROD_AWS_SECRET_ACCESS_KEY=${S(41)}`,
+      `DEV_AWS_ACCESS_KEY_ID=${A(42)}`,
+      `DEV_AWS_SECRET_ACCESS_KEY=${S(42)}`,
+      `PROD_AWS_SESSION_TOKEN=${tok(41)}`,
+      `DEV_AWS_SESSION_TOKEN=${tok(42)}`,
+    ].join("\n");
+    const f = scanText(env);
+    expect(f.find((x) => x.keyId === A(41))).toMatchObject({ secret: S(41), sessionToken: tok(41) });
+    expect(f.find((x) => x.keyId === A(42))).toMatchObject({ secret: S(42), sessionToken: tok(42) });
+    expectPairs(`A_KEY=${K(43)}\nB_KEY=${K(44)}\nA_SECRET=${S(43)}\nB_SECRET=${S(44)}\n`, [[K(43), S(43)], [K(44), S(44)]]);
+  });
+
+  it("names split over a map: `access_keys:` then `prod:`, block and flow style", () => {
+    const block = `access_keys:\n  prod: ${K(45)}\n  staging: ${K(46)}\nsecret_keys:\n  prod: ${S(45)}\n  staging: ${S(46)}\n`;
+    expectPairs(block, [[K(45), S(45)], [K(46), S(46)]]);
+    const flow = `access_keys: {prod: ${K(45)}, staging: ${K(46)}}\nsecret_keys: {prod: ${S(45)}, staging: ${S(46)}}\n`;
+    expectPairs(flow, [[K(45), S(45)], [K(46), S(46)]]);
+  });
+});
