@@ -272,6 +272,8 @@ function assign(keys: PairKey[], cands: Candidate[], records: number[]): Pairing
       const dl = Math.abs(cand.line - key.line);
       const dc = Math.abs(cand.offset - key.offset);
       if (dl > MAX_LINES || (cand.onlyFor !== undefined && cand.onlyFor !== key.qualifier)) continue;
+      // A placeholder key has no real secret: a real-looking one near it belongs to something else.
+      if (keyExample && !cand.example && cand.named < 2) continue;
       if (cand.offset < key.offset + key.keyId.length && cand.offset + cand.value.length > key.offset) continue;
       const lo = Math.min(cand.offset, key.offset);
       const hi = Math.max(cand.offset, key.offset);
