@@ -132,14 +132,23 @@ function sameRecordQualifier(by: { name: string; direct: boolean } | undefined):
   return by?.direct && AWS_SECRET_NAME.test(by.name) ? nameQualifier(by.name) : "";
 }
 
-/** Base64 (or base64url) of 40 characters: 54 characters and `==`. */
-const ENCODED_SECRET = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{54}(?:==)?(?![A-Za-z0-9+/=_-])/g;
+/**
+ * Base64 (or base64url) of 40 characters: 54 characters and `==`, a whole run, with the character
+ * before it (a lookbehind would be tried at every position of a long base64 blob).
+ */
+const ENCODED_SECRET = /(?:^|[^A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{54}(?:==)?(?![A-Za-z0-9+/=_-])/g;
+/** Where an encoded secret can be named at all (encodedSecretCandidate wants a name). */
+const ENCODED_SECRET_NAMED = /secret|passw|\bpass\b|credential/i;
+const isRunChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 95 || c === 45 || c === 61;
 
 /**
  * A secret stored base64-encoded while its key is plain (a k8s Secret's `data:` next to a
  * ConfigMap, FileZilla's `<Pass encoding="base64">`): named ones only, unnamed base64 is anything.
  */
-function encodedSecretCandidate(text: string, value: string, at: number, starts: number[]): Candidate | undefined {
+function encodedSecretCandidate(text: string, run: string, start: number, starts: number[]): Candidate | undefined {
+  const skip = isRunChar(run.charCodeAt(0)) ? 0 : 1;
+  const value = run.slice(skip);
+  const at = start + skip;
   const decoded = Buffer.from(value, "base64").toString("latin1");
   if (!/^[A-Za-z0-9+/]{40}$/.test(decoded)) return undefined;
   const c = secretCandidate(text, decoded, at, starts);
@@ -183,13 +192,15 @@ function tokenCandidates(text: string, win: Array<[number, number]>, starts: num
 
 type MakeCandidate = (text: string, value: string, at: number, starts: number[]) => Candidate | undefined;
 
-function collect(text: string, re: RegExp, win: Array<[number, number]>, starts: number[], make: MakeCandidate): Candidate[] {
+/** `gate`: windows whose text fails it hold no candidate (a cheap test before a costly search). */
+function collect(text: string, re: RegExp, win: Array<[number, number]>, starts: number[], make: MakeCandidate, gate?: RegExp): Candidate[] {
   const out: Candidate[] = [];
   for (const [s, e] of win) {
     // Run on the window (plus one char of context each side for the boundaries),
     // not on the whole text: a failing exec would otherwise search to its end.
     const from = Math.max(0, s - 1);
     const sub = text.slice(from, Math.min(text.length, e + 1));
+    if (gate && !gate.test(sub)) continue;
     re.lastIndex = s - from;
     for (let m = re.exec(sub); m && m.index + from < e; m = re.exec(sub)) {
       const c = make(text, m[0], m.index + from, starts);
@@ -397,7 +408,7 @@ export function pairKeys(text: string, hits: KeyHit[]): RawFinding[] {
   const pair = (ks: PairKey[], cands: Candidate[]) => (kind.diff ? assignInDiff(text, starts, kind, ks, cands, records) : assign(ks, cands, records));
   let secrets = collect(text, secretRegex(kind), win, starts, secretCandidate);
   if (kind.binary) secrets = withGluedSecrets(text, keys, starts, secrets);
-  secrets = withEncodedSecrets(secrets, collect(text, ENCODED_SECRET, win, starts, encodedSecretCandidate));
+  secrets = withEncodedSecrets(secrets, collect(text, ENCODED_SECRET, win, starts, encodedSecretCandidate, ENCODED_SECRET_NAMED));
   const secretOf = pair(keys, secrets);
   pairFarByName(text, kind, keys, secretOf);
   const temp = keys.map((k, i) => ({ k, i })).filter(({ k }) => k.keyId.startsWith("ASIA"));

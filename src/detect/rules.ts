@@ -114,8 +114,19 @@ function longestRun(body: string, step: number): { len: number; end: number } {
  * of small account numbers legitimately start with a run of `A`s, so repeated
  * characters only count when they reach the random tail of the ID.
  */
+const exampleCache = new Map<string, boolean>();
+
+/** Whether a key ID is AWS's documentation key or a placeholder (asked again and again while pairing). */
 export function isExampleKeyId(keyId: string): boolean {
-  const body = keyId.slice(4);
+  let v = exampleCache.get(keyId);
+  if (v === undefined) {
+    if (exampleCache.size > 10_000) exampleCache.clear();
+    exampleCache.set(keyId, (v = exampleBody(keyId.slice(4))));
+  }
+  return v;
+}
+
+function exampleBody(body: string): boolean {
   if (/[^A-Z0-9]/.test(body)) return true;
   if (PLACEHOLDER_WORDS.some((w) => body.includes(w))) return true;
   if (wordCover(body) >= WORD_COVER_MIN) return true;

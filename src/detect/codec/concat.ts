@@ -47,17 +47,17 @@ interface Lit {
   end: number;
   /** The literal's value, continuations taken out. */
   value: string;
-  /** Where the value's j-th character is in the window. */
-  at: (j: number) => number;
-  continued: boolean;
+  /** Where the value starts in the window. */
+  content: number;
+  /** Where each of the value's characters is, when continuations were taken out. */
+  offsets?: number[];
 }
 
 function literal(m: RegExpExecArray): Lit {
   const raw = m[1] ?? m[2] ?? m[3] ?? "";
-  const content = m.index + 1;
-  const base = { start: m.index, end: m.index + m[0].length };
+  const lit: Lit = { start: m.index, end: m.index + m[0].length, value: raw, content: m.index + 1 };
   // Only double-quoted literals are continued (a shell's single quotes keep the backslash).
-  if (m[1] === undefined || !/\\\r?\n/.test(raw)) return { ...base, value: raw, at: (j) => content + j, continued: false };
+  if (m[1] === undefined || !(raw.includes("\\\n") || raw.includes("\\\r\n"))) return lit;
   const offsets: number[] = [];
   let value = "";
   let from = 0;
@@ -65,12 +65,15 @@ function literal(m: RegExpExecArray): Lit {
   for (let c = CONTINUATION.exec(raw); ; c = CONTINUATION.exec(raw)) {
     const to = c ? c.index : raw.length;
     value += raw.slice(from, to);
-    for (let k = from; k < to; k++) offsets.push(content + k);
+    for (let k = from; k < to; k++) offsets.push(lit.content + k);
     if (!c) break;
     from = c.index + c[0].length;
   }
-  return { ...base, value, at: (j) => offsets[j] ?? content, continued: true };
+  return { ...lit, value, offsets };
 }
+
+/** Where the literal's j-th character is in the window. */
+const sourceOf = (l: Lit) => (l.offsets ? (j: number) => l.offsets![j] ?? l.content : (j: number) => l.content + j);
 
 /** The last item of a joined list starting at lits[i], or i when lits[i] starts none. */
 function joinedList(window: string, lits: Lit[], i: number): number {
@@ -105,10 +108,10 @@ export const concat: Codec = {
       let j = i;
       while (j + 1 < lits.length && JOINER.test(window.slice(lits[j]!.end, lits[j + 1]!.start))) j++;
       if (j === i) j = joinedList(window, lits, i);
-      if (j > i || lits[i]!.continued) {
+      if (j > i || lits[i]!.offsets) {
         const first = lits[i]!;
         rw.copy(last, first.start + 1);
-        for (let k = i; k <= j; k++) rw.emit(lits[k]!.value, lits[k]!.at);
+        for (let k = i; k <= j; k++) rw.emit(lits[k]!.value, sourceOf(lits[k]!));
         last = lits[j]!.end - 1;
       }
       i = j + 1;

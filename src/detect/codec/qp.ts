@@ -12,11 +12,23 @@ import { indexAll, rewriteMatches } from "./rewrite.js";
 const QP = /(?<!=)=\r?\n|=(?:3[Dd]|2[FfBb])/g;
 const ESCAPES = ["=3D", "=2F", "=2B"];
 /** A soft break ending a long prose line (base64 has no spaces, and wraps its padding line short). */
-const PROSE_SOFT_BREAK = /^(?=[^\n]* )[^\n]{60,}[^=\n]=\r?$/m;
+const PROSE_SOFT_BREAK = /^(?=[^\n]* )[^\n]{60,}[^=\n]=\r?$/;
+
+/** Whether a line ending in `=` is a long prose line; only those lines are looked at. */
+function hasProseSoftBreak(text: string): boolean {
+  for (const eol of ["=\n", "=\r\n"]) {
+    for (let i = text.indexOf(eol); i !== -1; i = text.indexOf(eol, i + eol.length)) {
+      const start = text.lastIndexOf("\n", i - 1) + 1;
+      if (i - start >= 60 && PROSE_SOFT_BREAK.test(text.slice(start, i + eol.length - 1))) return true;
+    }
+  }
+  return false;
+}
 
 function looksQuotedPrintable(text: string): boolean {
-  if (ESCAPES.some((e) => text.includes(e)) || /quoted-printable/i.test(text)) return true;
-  return text.includes("=\n") || text.includes("=\r\n") ? PROSE_SOFT_BREAK.test(text) : false;
+  if (ESCAPES.some((e) => text.includes(e))) return true;
+  if ((text.includes("uoted-") || text.includes("UOTED-")) && /quoted-printable/i.test(text)) return true;
+  return hasProseSoftBreak(text);
 }
 
 /**
