@@ -213,27 +213,17 @@ function collect(text: string, re: RegExp, win: Array<[number, number]>, starts:
 /** A session token glued to the secret glued to an ASIA key (the next column of the row). */
 const GLUED_TOKEN = /(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz)[A-Za-z0-9+/]{88,}={0,2}/y;
 
-function withGluedTokens(text: string, keys: PairKey[], starts: number[], cands: Candidate[]): Candidate[] {
+/**
+ * Binary data only: values glued to the end of a key ID (`after` characters on: the columns of a
+ * SQLite row), made candidates by `make` and merged in.
+ */
+function withGlued(text: string, keys: PairKey[], starts: number[], cands: Candidate[], re: RegExp, after: number, make: MakeCandidate): Candidate[] {
   const seen = new Set(cands.map((c) => c.offset));
   const glued: Candidate[] = [];
   for (const k of keys) {
-    GLUED_TOKEN.lastIndex = k.offset + k.keyId.length + 40;
-    const m = GLUED_TOKEN.exec(text);
-    const c = m ? tokenCandidate(text, m[0], m.index, starts) : undefined;
-    if (c && !seen.has(c.offset)) glued.push(c);
-  }
-  return glued.length ? [...cands, ...glued].sort((a, b) => a.offset - b.offset) : cands;
-}
-
-/** Binary data only: secrets glued to the end of a key ID (columns of a SQLite row), merged in. */
-function withGluedSecrets(text: string, keys: PairKey[], starts: number[], cands: Candidate[]): Candidate[] {
-  const re = secretAfterKeyRegex();
-  const seen = new Set(cands.map((c) => c.offset));
-  const glued: Candidate[] = [];
-  for (const k of keys) {
-    re.lastIndex = k.offset + k.keyId.length;
+    re.lastIndex = k.offset + k.keyId.length + after;
     const m = re.exec(text);
-    const c = m ? secretCandidate(text, m[0], m.index, starts) : undefined;
+    const c = m ? make(text, m[0], m.index, starts) : undefined;
     if (c && !seen.has(c.offset)) glued.push(c);
   }
   return glued.length ? [...cands, ...glued].sort((a, b) => a.offset - b.offset) : cands;
@@ -407,7 +397,7 @@ export function pairKeys(text: string, hits: KeyHit[]): RawFinding[] {
   const kind = textKind(text);
   const pair = (ks: PairKey[], cands: Candidate[]) => (kind.diff ? assignInDiff(text, starts, kind, ks, cands, records) : assign(ks, cands, records));
   let secrets = collect(text, secretRegex(kind), win, starts, secretCandidate);
-  if (kind.binary) secrets = withGluedSecrets(text, keys, starts, secrets);
+  if (kind.binary) secrets = withGlued(text, keys, starts, secrets, secretAfterKeyRegex(), 0, secretCandidate);
   secrets = withEncodedSecrets(secrets, collect(text, ENCODED_SECRET, win, starts, encodedSecretCandidate, ENCODED_SECRET_NAMED));
   const secretOf = pair(keys, secrets);
   pairFarByName(text, kind, keys, secretOf);
@@ -415,7 +405,7 @@ export function pairKeys(text: string, hits: KeyHit[]): RawFinding[] {
   const tokenOf = new Map<number, string>();
   if (temp.length > 0) {
     let tokens = tokenCandidates(text, win, starts);
-    if (kind.binary) tokens = withGluedTokens(text, temp.map((t) => t.k), starts, tokens);
+    if (kind.binary) tokens = withGlued(text, temp.map((t) => t.k), starts, tokens, GLUED_TOKEN, 40, tokenCandidate);
     const m = pair(temp.map((t) => t.k), tokens);
     for (const [j, v] of m) tokenOf.set(temp[j]!.i, v.c.value);
   }
