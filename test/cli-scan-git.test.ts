@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, truncateSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KEY, SECRET, makeKeyId, makeSecret } from "./detect/helpers.js";
-import { git, keyfence } from "./helpers/scan-cli.js";
+import { git, keyfence, newRepo } from "./helpers/scan-cli.js";
 import { scanHistory, scanStaged } from "../src/cli/scan-git.js";
 import type { Reported } from "../src/cli/report/types.js";
 
@@ -31,11 +31,7 @@ const ENV = `AWS_ACCESS_KEY_ID=${KEY}\nAWS_SECRET_ACCESS_KEY=${SECRET}\n`;
 
 /** A new repository with one commit (README). */
 function repo(name: string): string {
-  const r = join(dir, name);
-  mkdirSync(r);
-  git(r, "init", "-q", "-b", "main");
-  git(r, "config", "user.email", "t@example.com");
-  git(r, "config", "user.name", "t");
+  const r = newRepo(join(dir, name));
   writeFileSync(join(r, "README"), "hi\n");
   git(r, "add", "README");
   git(r, "commit", "-qm", "init");

@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, truncateSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KEY, SECRET, makeKeyId, makeSecret } from "./detect/helpers.js";
-import { git, keyfence } from "./helpers/scan-cli.js";
+import { git, keyfence, newRepo } from "./helpers/scan-cli.js";
 import { scanPaths, type PoolOptions } from "../src/cli/scan-pool.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -187,11 +187,7 @@ describe("keyfence scan", () => {
   });
 
   it("--staged scans the index, not the working tree, with staged line numbers", async () => {
-    const repo = join(dir, "repo");
-    mkdirSync(repo);
-    git(repo, "init", "-q");
-    git(repo, "config", "user.email", "t@example.com");
-    git(repo, "config", "user.name", "t");
+    const repo = newRepo(join(dir, "repo"));
     writeFileSync(join(repo, "README"), "hi\n");
     git(repo, "add", "README");
     git(repo, "commit", "-qm", "init");
@@ -207,11 +203,7 @@ describe("keyfence scan", () => {
   });
 
   it("--history finds keys that were deleted, with the commit that added them", async () => {
-    const repo = join(dir, "hist");
-    mkdirSync(repo);
-    git(repo, "init", "-q");
-    git(repo, "config", "user.email", "t@example.com");
-    git(repo, "config", "user.name", "t");
+    const repo = newRepo(join(dir, "hist"));
     writeFileSync(join(repo, "a.env"), `ID=${KEY}\nSECRET=${SECRET}\n`);
     git(repo, "add", ".");
     git(repo, "commit", "-qm", "oops");
@@ -226,11 +218,7 @@ describe("keyfence scan", () => {
   });
 
   it("--history finds a key added only by a merge's conflict resolution, at the merge commit", async () => {
-    const repo = join(dir, "merge");
-    mkdirSync(repo);
-    git(repo, "init", "-q", "-b", "main");
-    git(repo, "config", "user.email", "t@example.com");
-    git(repo, "config", "user.name", "t");
+    const repo = newRepo(join(dir, "merge"));
     writeFileSync(join(repo, "app.env"), "REGION=eu-west-1\nMODE=a\n");
     git(repo, "add", ".");
     git(repo, "commit", "-qm", "base");

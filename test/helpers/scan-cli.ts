@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { scanCommand } from "../../src/cli/scan.js";
 
 /** Runs `keyfence scan` in this process (much faster than a child), capturing its output. */
@@ -34,3 +35,12 @@ export const git = (cwd: string, ...args: string[]) => {
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout;
 };
+
+/** A new, empty git repository at `path` (branch main, a committer configured). */
+export function newRepo(path: string): string {
+  mkdirSync(path, { recursive: true });
+  git(path, "init", "-q", "-b", "main");
+  git(path, "config", "user.email", "t@example.com");
+  git(path, "config", "user.name", "t");
+  return path;
+}
